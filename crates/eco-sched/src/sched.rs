@@ -1,0 +1,811 @@
+//! The scheduler of one Lua state: waits, timers, ready queue, fd registry, resume and the loop.
+//!
+//! Parked coroutines are kept alive by registry references (`luaL_ref`); the structures here hold
+//! only integers. A wait is named by a token (slot index + generation), so a stale event, timer or
+//! cancel aimed at a wait that already ended is recognised and ignored.
+
+use std::collections::VecDeque;
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+use eco_abi::{EcoAbi, WAIT_CANCELED, WAIT_PENDING, WAIT_TIMEOUT, WAIT_WOKEN};
+
+use crate::lua::{ffi, push_str, State};
+use crate::sys;
+use crate::timer::TimerHeap;
+
+pub const READ: u32 = libc::EPOLLIN as u32;
+pub const WRITE: u32 = libc::EPOLLOUT as u32;
+const WAKE_DATA: u64 = u64::MAX;
+pub const DEFAULT_WATCHDOG_MS: i64 = 5000;
+/// A coroutine running this long since its resume is made to yield before more reader/writer I/O.
+pub const FAIRNESS_NS: i64 = 300_000_000;
+
+// Signal flags are process-wide by nature; the loop that is running clears and reads them.
+static SIGINT_SEEN: AtomicBool = AtomicBool::new(false);
+static SIGCHLD_SEEN: AtomicBool = AtomicBool::new(false);
+static WAKE_FD: AtomicI32 = AtomicI32::new(-1);
+
+#[derive(Clone, Copy, PartialEq)]
+enum WaitState {
+    Free,
+    Pending,
+    Queued,
+}
+
+struct Wait {
+    gen: u32,
+    state: WaitState,
+    outcome: c_int,
+    co_ref: c_int,
+    fd: i32,
+    events: u32,
+    has_timer: bool,
+}
+
+#[derive(Default, Clone, Copy)]
+struct FdEntry {
+    read: i64,
+    write: i64,
+    /// Interest currently registered with epoll (0 = not registered).
+    registered: u32,
+}
+
+enum Ready {
+    /// A parked wait; resumed with its outcome as the single value.
+    Wait(i64),
+    /// `eco._resume(co)`: resumed with no value.
+    Plain(c_int),
+}
+
+pub struct Sched {
+    /// The table published under "eco.abi"; `abi.sched` points back at this struct.
+    pub abi: EcoAbi,
+    /// The state's main thread (lives as long as the state), for registry access from the ABI.
+    pub main: State,
+    ep: i32,
+    wake_fd: i32,
+    waits: Vec<Wait>,
+    free: Vec<u32>,
+    ready: VecDeque<Ready>,
+    timers: TimerHeap,
+    live_timers: usize,
+    pending: usize,
+    fds: Vec<FdEntry>,
+    fd_waiters: usize,
+    pub tracked_ref: c_int,
+    pub tracked_count: usize,
+    /// Coroutines started by `eco.run` that have not yielded yet (tracked lazily on first yield).
+    pub inflight: Vec<State>,
+    pub quit: bool,
+    pub watchdog_ns: i64,
+    pub resumed_at: i64,
+    pub pid: i32,
+    have_pwait2: bool,
+    events: Vec<libc::epoll_event>,
+}
+
+fn token_of(idx: usize, gen: u32) -> i64 {
+    ((gen as i64) << 32) | (idx as i64 + 1)
+}
+
+impl Sched {
+    pub fn new(main: State) -> Result<Box<Sched>, i32> {
+        let ep = sys::epoll_create()?;
+        let wake_fd = match sys::eventfd() {
+            Ok(fd) => fd,
+            Err(e) => {
+                sys::close(ep);
+                return Err(e);
+            }
+        };
+        sys::epoll_ctl(ep, libc::EPOLL_CTL_ADD, wake_fd, READ, WAKE_DATA)?;
+        let mut s = Box::new(Sched {
+            abi: EcoAbi {
+                abi_version: eco_abi::ABI_VERSION,
+                struct_size: std::mem::size_of::<EcoAbi>() as u32,
+                sched: std::ptr::null_mut(),
+                park: abi_park,
+                wake: abi_wake,
+                cancel: abi_cancel,
+                finish: abi_finish,
+                now_ms: abi_now_ms,
+            },
+            main,
+            ep,
+            wake_fd,
+            waits: Vec::new(),
+            free: Vec::new(),
+            ready: VecDeque::new(),
+            timers: TimerHeap::default(),
+            live_timers: 0,
+            pending: 0,
+            fds: Vec::new(),
+            fd_waiters: 0,
+            tracked_ref: ffi::LUA_NOREF,
+            tracked_count: 0,
+            inflight: Vec::new(),
+            quit: false,
+            watchdog_ns: DEFAULT_WATCHDOG_MS * 1_000_000,
+            resumed_at: 0,
+            pid: sys::getpid(),
+            have_pwait2: true,
+            events: vec![libc::epoll_event { events: 0, u64: 0 }; 256],
+        });
+        s.abi.sched = (&mut *s as *mut Sched).cast();
+        Ok(s)
+    }
+
+    /// Drops all inherited state after fork (spec/eco.md `_init`). Parked coroutines are released.
+    pub unsafe fn reset_after_fork(&mut self, l: State) -> Result<(), i32> {
+        let ep = sys::epoll_create()?;
+        let wake_fd = sys::eventfd()?;
+        sys::epoll_ctl(ep, libc::EPOLL_CTL_ADD, wake_fd, READ, WAKE_DATA)?;
+        sys::close(self.ep);
+        sys::close(self.wake_fd);
+        self.ep = ep;
+        self.wake_fd = wake_fd;
+        for w in self.waits.iter() {
+            if w.state != WaitState::Free {
+                ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref);
+            }
+        }
+        for r in self.ready.drain(..) {
+            if let Ready::Plain(r) = r {
+                ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, r);
+            }
+        }
+        self.waits.clear();
+        self.free.clear();
+        self.timers.clear();
+        self.live_timers = 0;
+        self.pending = 0;
+        self.fds.clear();
+        self.fd_waiters = 0;
+        ffi::lua_newtable(l);
+        ffi::lua_rawseti(
+            l,
+            ffi::LUA_REGISTRYINDEX,
+            self.tracked_ref as ffi::lua_Integer,
+        );
+        self.tracked_count = 0;
+        self.inflight.clear();
+        self.quit = false;
+        self.watchdog_ns = DEFAULT_WATCHDOG_MS * 1_000_000;
+        self.pid = sys::getpid();
+        Ok(())
+    }
+
+    fn slot(&self, token: i64) -> Option<usize> {
+        let idx = (token & 0xffff_ffff) as usize;
+        if idx == 0 || idx > self.waits.len() {
+            return None;
+        }
+        let w = &self.waits[idx - 1];
+        if w.state != WaitState::Free && w.gen == (token >> 32) as u32 {
+            Some(idx - 1)
+        } else {
+            None
+        }
+    }
+
+    /// Directions of `events` that already have a waiter on `fd`.
+    pub fn fd_busy(&self, fd: i32, events: u32) -> u32 {
+        let Some(e) = self.fds.get(fd as usize) else {
+            return 0;
+        };
+        let mut busy = 0;
+        if events & READ != 0 && e.read != 0 {
+            busy |= READ;
+        }
+        if events & WRITE != 0 && e.write != 0 {
+            busy |= WRITE;
+        }
+        busy
+    }
+
+    /// Parks coroutine `co` (which must be the running one). `timeout_ns < 0`: none; `fd < 0`: no fd.
+    pub unsafe fn park(
+        &mut self,
+        co: State,
+        fd: i32,
+        events: u32,
+        timeout_ns: i64,
+    ) -> Result<i64, i64> {
+        if ffi::lua_isyieldable(co) == 0 {
+            return Err(eco_abi::PARK_NOT_YIELDABLE);
+        }
+        if fd >= 0 {
+            if self.fds.len() <= fd as usize {
+                self.fds.resize(fd as usize + 1, FdEntry::default());
+            }
+            let e = self.fds[fd as usize];
+            if (events & READ != 0 && e.read != 0) || (events & WRITE != 0 && e.write != 0) {
+                return Err(eco_abi::PARK_BUSY);
+            }
+            let mut want = events;
+            if e.read != 0 {
+                want |= READ;
+            }
+            if e.write != 0 {
+                want |= WRITE;
+            }
+            self.set_interest(fd, want).map_err(|e| -(e as i64))?;
+        }
+        let idx = match self.free.pop() {
+            Some(i) => i as usize,
+            None => {
+                self.waits.push(Wait {
+                    gen: 0,
+                    state: WaitState::Free,
+                    outcome: 0,
+                    co_ref: ffi::LUA_NOREF,
+                    fd: -1,
+                    events: 0,
+                    has_timer: false,
+                });
+                self.waits.len() - 1
+            }
+        };
+        ffi::lua_pushthread(co);
+        let co_ref = ffi::luaL_ref(co, ffi::LUA_REGISTRYINDEX);
+        let w = &mut self.waits[idx];
+        w.gen = w.gen.wrapping_add(1);
+        w.state = WaitState::Pending;
+        w.outcome = WAIT_PENDING;
+        w.co_ref = co_ref;
+        w.fd = fd;
+        w.events = if fd >= 0 { events } else { 0 };
+        w.has_timer = timeout_ns >= 0;
+        let token = token_of(idx, w.gen);
+        if fd >= 0 {
+            let e = &mut self.fds[fd as usize];
+            if events & READ != 0 {
+                e.read = token;
+                self.fd_waiters += 1;
+            }
+            if events & WRITE != 0 {
+                e.write = token;
+                self.fd_waiters += 1;
+            }
+        }
+        if timeout_ns >= 0 {
+            self.timers
+                .push(sys::now_ns().saturating_add(timeout_ns), token);
+            self.live_timers += 1;
+        }
+        self.pending += 1;
+        Ok(token)
+    }
+
+    fn set_interest(&mut self, fd: i32, want: u32) -> Result<(), i32> {
+        let e = &mut self.fds[fd as usize];
+        let r = if e.registered != 0 {
+            match sys::epoll_ctl(self.ep, libc::EPOLL_CTL_MOD, fd, want, fd as u64) {
+                Err(libc::ENOENT) => {
+                    sys::epoll_ctl(self.ep, libc::EPOLL_CTL_ADD, fd, want, fd as u64)
+                }
+                r => r,
+            }
+        } else {
+            match sys::epoll_ctl(self.ep, libc::EPOLL_CTL_ADD, fd, want, fd as u64) {
+                Err(libc::EEXIST) => {
+                    sys::epoll_ctl(self.ep, libc::EPOLL_CTL_MOD, fd, want, fd as u64)
+                }
+                r => r,
+            }
+        };
+        match r {
+            Ok(()) => {
+                e.registered = want;
+                Ok(())
+            }
+            Err(err) => {
+                if e.read == 0 && e.write == 0 {
+                    e.registered = 0;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Ends a pending wait's registrations (fd waiter slots, timer accounting).
+    fn detach(&mut self, i: usize, by_timer: bool) {
+        let token = token_of(i, self.waits[i].gen);
+        let w = &mut self.waits[i];
+        if w.fd >= 0 {
+            let e = &mut self.fds[w.fd as usize];
+            if e.read == token {
+                e.read = 0;
+                self.fd_waiters -= 1;
+            }
+            if e.write == token {
+                e.write = 0;
+                self.fd_waiters -= 1;
+            }
+            w.fd = -1;
+        }
+        if w.has_timer {
+            w.has_timer = false;
+            self.live_timers -= 1;
+            if !by_timer {
+                self.timers.mark_stale();
+            }
+        }
+        self.pending -= 1;
+    }
+
+    /// Queues a pending wait with `outcome`. A wait already queued by its timeout is re-labelled
+    /// when `relabel` is set (a wake that races a timeout wins). Returns whether it applied.
+    pub fn wake(&mut self, token: i64, outcome: c_int, relabel: bool) -> bool {
+        let Some(i) = self.slot(token) else {
+            return false;
+        };
+        match self.waits[i].state {
+            WaitState::Pending => {
+                self.detach(i, false);
+                let w = &mut self.waits[i];
+                w.state = WaitState::Queued;
+                w.outcome = outcome;
+                self.ready.push_back(Ready::Wait(token));
+                true
+            }
+            WaitState::Queued if relabel && self.waits[i].outcome == WAIT_TIMEOUT => {
+                self.waits[i].outcome = outcome;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes a wait without resuming its coroutine (object collected, or the coroutine gave up).
+    pub unsafe fn abandon(&mut self, l: State, token: i64) -> c_int {
+        let Some(i) = self.slot(token) else {
+            return WAIT_PENDING;
+        };
+        let outcome = match self.waits[i].state {
+            WaitState::Pending => {
+                self.detach(i, false);
+                WAIT_PENDING
+            }
+            _ => {
+                // Queued: the ready entry becomes stale because the slot is freed below.
+                self.waits[i].outcome
+            }
+        };
+        let w = &mut self.waits[i];
+        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref);
+        w.state = WaitState::Free;
+        w.co_ref = ffi::LUA_NOREF;
+        self.free.push(i as u32);
+        outcome
+    }
+
+    /// `eco._resume(co)`: the thread value is on top of `l`'s stack and is consumed.
+    pub unsafe fn queue_plain(&mut self, l: State) {
+        let r = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX);
+        self.ready.push_back(Ready::Plain(r));
+    }
+
+    fn expire_timers(&mut self) {
+        let now = sys::now_ns();
+        while let Some(tok) = self.timers.pop_expired(now) {
+            match self.slot(tok) {
+                Some(i) if self.waits[i].state == WaitState::Pending && self.waits[i].has_timer => {
+                    self.detach(i, true);
+                    let w = &mut self.waits[i];
+                    w.state = WaitState::Queued;
+                    w.outcome = WAIT_TIMEOUT;
+                    self.ready.push_back(Ready::Wait(tok));
+                }
+                _ => self.timers.popped_stale(),
+            }
+        }
+    }
+
+    /// Resumes everything in the ready queue, including what gets queued meanwhile.
+    pub unsafe fn drain(&mut self, l: State) {
+        while let Some(r) = self.ready.pop_front() {
+            let (co_ref, nargs, outcome) = match r {
+                Ready::Plain(r) => (r, 0, 0),
+                Ready::Wait(tok) => {
+                    let Some(i) = self.slot(tok) else { continue };
+                    let w = &mut self.waits[i];
+                    if w.state != WaitState::Queued {
+                        continue;
+                    }
+                    w.state = WaitState::Free;
+                    let r = w.co_ref;
+                    w.co_ref = ffi::LUA_NOREF;
+                    self.free.push(i as u32);
+                    (r, 1, w.outcome)
+                }
+            };
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, co_ref as ffi::lua_Integer);
+            ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, co_ref);
+            let co = ffi::lua_tothread(l, -1);
+            if co.is_null() || ffi::lua_status(co) != ffi::LUA_YIELD {
+                // Resumed elsewhere meanwhile, or dead: nothing to continue.
+                ffi::lua_pop(l, 1);
+                continue;
+            }
+            if nargs == 1 {
+                ffi::lua_pushinteger(co, outcome as ffi::lua_Integer);
+            }
+            let idx = ffi::lua_gettop(l);
+            resume(self, l, co, idx, nargs, false);
+            ffi::lua_pop(l, 1);
+        }
+    }
+
+    pub fn next_timeout_ns(&mut self) -> i64 {
+        if !self.ready.is_empty() {
+            return 0;
+        }
+        let waits = &self.waits;
+        let live = |tok: i64| {
+            let idx = (tok & 0xffff_ffff) as usize;
+            idx >= 1
+                && idx <= waits.len()
+                && waits[idx - 1].state == WaitState::Pending
+                && waits[idx - 1].has_timer
+                && waits[idx - 1].gen == (tok >> 32) as u32
+        };
+        self.timers.maybe_compact(live);
+        match self.timers.next_deadline(live) {
+            Some(d) => (d - sys::now_ns()).max(0),
+            None => -1,
+        }
+    }
+
+    /// Dispatches one epoll event (spec/eco.md 3.1 step 7).
+    unsafe fn dispatch(&mut self, l: State, fd: i32, ev: u32) {
+        let (err, hup) = (libc::EPOLLERR as u32, libc::EPOLLHUP as u32);
+        if fd < 0 || fd as usize >= self.fds.len() {
+            let _ = sys::epoll_ctl(self.ep, libc::EPOLL_CTL_DEL, fd, 0, 0);
+            return;
+        }
+        let rtok = self.fds[fd as usize].read;
+        if ev & (READ | err | hup) != 0 && rtok != 0 {
+            self.wake(rtok, WAIT_WOKEN, false);
+            self.drain(l);
+        }
+        if fd as usize >= self.fds.len() {
+            return;
+        }
+        let wtok = self.fds[fd as usize].write;
+        if ev & (WRITE | err | hup) != 0 && wtok != 0 && wtok != rtok {
+            self.wake(wtok, WAIT_WOKEN, false);
+        }
+        // Drop interest nobody waits for any more, so a level-triggered fd does not spin.
+        let e = self.fds[fd as usize];
+        let mut want = 0;
+        if e.read != 0 {
+            want |= READ;
+        }
+        if e.write != 0 {
+            want |= WRITE;
+        }
+        if want == 0 {
+            let _ = sys::epoll_ctl(self.ep, libc::EPOLL_CTL_DEL, fd, 0, 0);
+            self.fds[fd as usize].registered = 0;
+        } else if want != e.registered {
+            let _ = self.set_interest(fd, want);
+        }
+    }
+
+    /// `eco.loop()`. Returns an OS error text if the readiness wait fails.
+    pub unsafe fn run_loop(&mut self, l: State) -> Result<(), String> {
+        self.quit = false;
+        let saved = install_signals(self.wake_fd);
+        let mut result = Ok(());
+        loop {
+            self.expire_timers();
+            if SIGCHLD_SEEN.swap(false, Ordering::SeqCst) {
+                reap_children(l);
+            }
+            self.drain(l);
+            if self.quit {
+                break;
+            }
+            if self.pending == 0 && self.ready.is_empty() {
+                break;
+            }
+            let timeout = self.next_timeout_ns();
+            if timeout == 0 && self.fd_waiters == 0 {
+                continue;
+            }
+            let mut events = std::mem::take(&mut self.events);
+            let n = match sys::epoll_wait(self.ep, &mut events, timeout, &mut self.have_pwait2) {
+                Ok(n) => n,
+                Err(libc::EINTR) => 0,
+                Err(e) => {
+                    self.events = events;
+                    result = Err(eco_abi::strerror(e));
+                    break;
+                }
+            };
+            for ev in &events[..n] {
+                let (bits, data) = (ev.events, ev.u64);
+                if data == WAKE_DATA {
+                    let mut b = [0u8; 8];
+                    let _ = sys::read(self.wake_fd, &mut b);
+                    continue;
+                }
+                self.dispatch(l, data as i32, bits);
+            }
+            self.events = events;
+            if SIGINT_SEEN.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        restore_signals(saved);
+        if SIGCHLD_SEEN.swap(false, Ordering::SeqCst) {
+            reap_children(l);
+        }
+        result
+    }
+}
+
+impl Drop for Sched {
+    fn drop(&mut self) {
+        sys::close(self.ep);
+        sys::close(self.wake_fd);
+    }
+}
+
+// ---- resume, panic path and watchdog ---------------------------------------------------------
+
+/// Resumes `co` (whose thread value is at `co_idx` on `l`) with `nargs` values already pushed on
+/// it. `fresh` marks a coroutine just created by `eco.run` (tracked only once it yields).
+pub unsafe fn resume(s: *mut Sched, l: State, co: State, co_idx: c_int, nargs: c_int, fresh: bool) {
+    let start = sys::now_ns();
+    (*s).resumed_at = start;
+    if fresh {
+        (*s).inflight.push(co);
+    }
+    let mut nres = 0;
+    let status = ffi::lua_resume(co, l, nargs, &mut nres);
+    let s = &mut *s;
+    if s.watchdog_ns > 0 {
+        let elapsed = sys::now_ns() - s.resumed_at;
+        if elapsed > s.watchdog_ns {
+            watchdog_report(s, l, co, status, elapsed);
+        }
+    }
+    if fresh {
+        s.inflight.pop();
+    }
+    match status {
+        ffi::LUA_YIELD => {
+            ffi::lua_pop(co, nres);
+            if fresh {
+                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, s.tracked_ref as ffi::lua_Integer);
+                ffi::lua_pushvalue(l, co_idx);
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_rawset(l, -3);
+                ffi::lua_pop(l, 1);
+                s.tracked_count += 1;
+            }
+        }
+        ffi::LUA_OK => {
+            ffi::lua_settop(co, 0);
+            if !fresh {
+                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, s.tracked_ref as ffi::lua_Integer);
+                ffi::lua_pushvalue(l, co_idx);
+                if ffi::lua_rawget(l, -2) != ffi::LUA_TNIL {
+                    ffi::lua_pushvalue(l, co_idx);
+                    ffi::lua_pushnil(l);
+                    ffi::lua_rawset(l, -4);
+                    s.tracked_count -= 1;
+                }
+                ffi::lua_pop(l, 2);
+            }
+        }
+        _ => panic_path(l, co),
+    }
+}
+
+/// Calls the panic hook with two strings, or prints them to stdout.
+unsafe fn report(l: State) {
+    // Stack: ..., a, b
+    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.panic_hook".as_ptr());
+    if ffi::lua_type(l, -1) == ffi::LUA_TFUNCTION {
+        ffi::lua_pushvalue(l, -3);
+        ffi::lua_pushvalue(l, -3);
+        if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
+            ffi::lua_pop(l, 1);
+        }
+        ffi::lua_pop(l, 2);
+    } else {
+        ffi::lua_pop(l, 1);
+        let mut out = Vec::new();
+        for idx in [-2, -1] {
+            if let Some(b) = crate::lua::to_bytes(l, idx) {
+                out.extend_from_slice(b);
+            }
+            out.push(b'\n');
+        }
+        ffi::lua_pop(l, 2);
+        libc::fflush(std::ptr::null_mut());
+        let mut off = 0;
+        while off < out.len() {
+            match sys::write(1, &out[off..]) {
+                Ok(n) if n > 0 => off += n,
+                _ => break,
+            }
+        }
+    }
+}
+
+/// The coroutine failed: tracebacks, hook or stdout, then exit(1) (spec/eco.md section 6).
+unsafe fn panic_path(l: State, co: State) -> ! {
+    let t = ffi::lua_type(co, -1);
+    if t == ffi::LUA_TSTRING || t == ffi::LUA_TNUMBER {
+        let msg = ffi::lua_tostring(co, -1);
+        ffi::luaL_traceback(l, co, msg, 0);
+    } else {
+        ffi::luaL_traceback(l, co, std::ptr::null(), 0);
+    }
+    ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+    report(l);
+    libc::exit(1)
+}
+
+unsafe fn watchdog_report(s: &Sched, l: State, co: State, status: c_int, elapsed_ns: i64) {
+    let msg = format!(
+        "coroutine execution timeout: run too long({} ms) without yielding/dead (>{} ms)",
+        elapsed_ns / 1_000_000,
+        s.watchdog_ns / 1_000_000
+    );
+    if status == ffi::LUA_YIELD || status > ffi::LUA_YIELD {
+        let c = std::ffi::CString::new(msg).unwrap_or_default();
+        ffi::luaL_traceback(l, co, c.as_ptr(), 0);
+    } else {
+        push_str(l, &msg);
+    }
+    ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+    report(l);
+}
+
+// ---- signals and children ----------------------------------------------------------------------
+
+extern "C" fn on_signal(sig: c_int) {
+    if sig == libc::SIGINT {
+        SIGINT_SEEN.store(true, Ordering::SeqCst);
+    } else {
+        SIGCHLD_SEEN.store(true, Ordering::SeqCst);
+    }
+    let fd = WAKE_FD.load(Ordering::SeqCst);
+    if fd >= 0 {
+        let one: u64 = 1;
+        // SAFETY: write(2) is async-signal-safe; the buffer is a local.
+        unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+    }
+}
+
+pub struct SavedSignals {
+    actions: [(c_int, libc::sigaction); 3],
+    wake_fd: i32,
+}
+
+fn install_signals(wake_fd: i32) -> SavedSignals {
+    SIGINT_SEEN.store(false, Ordering::SeqCst);
+    SIGCHLD_SEEN.store(false, Ordering::SeqCst);
+    let prev_fd = WAKE_FD.swap(wake_fd, Ordering::SeqCst);
+    // SAFETY: sigaction with valid, zero-initialised structures; the handler only touches atomics
+    // and write(2).
+    unsafe {
+        let mut saved: [(c_int, libc::sigaction); 3] = std::mem::zeroed();
+        for (i, sig) in [libc::SIGPIPE, libc::SIGINT, libc::SIGCHLD]
+            .into_iter()
+            .enumerate()
+        {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = if sig == libc::SIGPIPE {
+                libc::SIG_IGN
+            } else {
+                on_signal as *const () as usize
+            };
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            saved[i].0 = sig;
+            libc::sigaction(sig, &sa, &mut saved[i].1);
+        }
+        SavedSignals {
+            actions: saved,
+            wake_fd: prev_fd,
+        }
+    }
+}
+
+fn restore_signals(saved: SavedSignals) {
+    for (sig, sa) in saved.actions.iter() {
+        // SAFETY: restoring the dispositions saved by `install_signals`.
+        unsafe { libc::sigaction(*sig, sa, std::ptr::null_mut()) };
+    }
+    WAKE_FD.store(saved.wake_fd, Ordering::SeqCst);
+    SIGINT_SEEN.store(false, Ordering::SeqCst);
+}
+
+/// Reaps every exited or stopped child and hands it to the child hook (spec/eco.md 3.1 step 2).
+unsafe fn reap_children(l: State) {
+    while let Some((pid, status)) = sys::reap_one() {
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.sigchld_hook".as_ptr());
+        if ffi::lua_type(l, -1) != ffi::LUA_TFUNCTION {
+            ffi::lua_pop(l, 1);
+            continue;
+        }
+        ffi::lua_pushinteger(l, pid as ffi::lua_Integer);
+        ffi::lua_createtable(l, 0, 2);
+        if libc::WIFEXITED(status) {
+            ffi::lua_pushboolean(l, 1);
+            ffi::lua_setfield(l, -2, c"exited".as_ptr());
+            ffi::lua_pushinteger(l, libc::WEXITSTATUS(status) as ffi::lua_Integer);
+        } else if libc::WIFSIGNALED(status) {
+            ffi::lua_pushboolean(l, 1);
+            ffi::lua_setfield(l, -2, c"signaled".as_ptr());
+            ffi::lua_pushinteger(l, libc::WTERMSIG(status) as ffi::lua_Integer);
+        } else {
+            ffi::lua_pushinteger(l, status as ffi::lua_Integer);
+        }
+        ffi::lua_setfield(l, -2, c"status".as_ptr());
+        if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
+            let co = l;
+            ffi::luaL_traceback(l, co, ffi::lua_tostring(l, -1), 0);
+            ffi::lua_remove(l, -2);
+            ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+            report(l);
+            libc::exit(1);
+        }
+    }
+}
+
+// ---- the published ABI -------------------------------------------------------------------------
+
+extern "C-unwind" fn abi_park(
+    sched: *mut c_void,
+    co: *mut c_void,
+    fd: c_int,
+    events: u32,
+    timeout_ms: i64,
+) -> i64 {
+    let s = sched as *mut Sched;
+    let timeout_ns = if timeout_ms < 0 {
+        -1
+    } else {
+        crate::lua::ms_to_ns(timeout_ms as f64)
+    };
+    if events & !(READ | WRITE) != 0 || (fd >= 0 && events == 0) {
+        return -(libc::EINVAL as i64);
+    }
+    // SAFETY: `sched` is the pointer we published; `co` is the running coroutine's lua_State.
+    match unsafe { (*s).park(co as State, fd, events, timeout_ns) } {
+        Ok(t) => t,
+        Err(e) => e,
+    }
+}
+
+extern "C-unwind" fn abi_wake(sched: *mut c_void, token: i64) -> c_int {
+    // SAFETY: `sched` is the pointer we published.
+    unsafe { (*(sched as *mut Sched)).wake(token, WAIT_WOKEN, true) as c_int }
+}
+
+extern "C-unwind" fn abi_cancel(sched: *mut c_void, token: i64) -> c_int {
+    // SAFETY: `sched` is the pointer we published.
+    unsafe { (*(sched as *mut Sched)).wake(token, WAIT_CANCELED, false) as c_int }
+}
+
+extern "C-unwind" fn abi_finish(sched: *mut c_void, token: i64) -> c_int {
+    let s = sched as *mut Sched;
+    // SAFETY: `sched` is the pointer we published; the registry is reached through the main
+    // thread, which lives as long as the state.
+    unsafe {
+        let l = (*s).main;
+        (*s).abandon(l, token)
+    }
+}
+
+extern "C-unwind" fn abi_now_ms(_sched: *mut c_void) -> i64 {
+    sys::now_ns() / 1_000_000
+}

@@ -1,0 +1,203 @@
+//! Thin wrappers over the syscalls the core needs. Each returns `Err(errno)` on failure.
+
+use std::ffi::CStr;
+
+pub type SysResult<T> = Result<T, i32>;
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// Monotonic clock in nanoseconds.
+pub fn now_ns() -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as i64 * 1_000_000_000 + ts.tv_nsec as i64
+}
+
+pub fn epoll_create() -> SysResult<i32> {
+    // SAFETY: plain syscall without pointers.
+    let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if fd < 0 {
+        Err(errno())
+    } else {
+        Ok(fd)
+    }
+}
+
+pub fn epoll_ctl(ep: i32, op: i32, fd: i32, events: u32, data: u64) -> SysResult<()> {
+    let mut ev = libc::epoll_event { events, u64: data };
+    // SAFETY: `ev` is a valid epoll_event for the duration of the call.
+    let r = unsafe { libc::epoll_ctl(ep, op, fd, &mut ev) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
+}
+
+/// Waits for events; `timeout_ns < 0` blocks indefinitely. Uses epoll_pwait2 for sub-millisecond
+/// timeouts where the kernel has it, else epoll_wait with the timeout rounded up to 1 ms.
+pub fn epoll_wait(
+    ep: i32,
+    events: &mut [libc::epoll_event],
+    timeout_ns: i64,
+    have_pwait2: &mut bool,
+) -> SysResult<usize> {
+    let max = events.len() as i32;
+    if *have_pwait2 && timeout_ns >= 0 {
+        let ts = libc::timespec {
+            tv_sec: (timeout_ns / 1_000_000_000) as _,
+            tv_nsec: (timeout_ns % 1_000_000_000) as _,
+        };
+        // SAFETY: `events` has `max` slots, `ts` outlives the call, no signal mask is passed.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_epoll_pwait2,
+                ep,
+                events.as_mut_ptr(),
+                max,
+                &ts as *const libc::timespec,
+                std::ptr::null::<libc::sigset_t>(),
+                0usize,
+            )
+        };
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        let e = errno();
+        if e != libc::ENOSYS {
+            return Err(e);
+        }
+        *have_pwait2 = false;
+    }
+    let ms = if timeout_ns < 0 {
+        -1
+    } else {
+        ((timeout_ns + 999_999) / 1_000_000).min(i32::MAX as i64) as i32
+    };
+    // SAFETY: `events` has `max` writable slots.
+    let r = unsafe { libc::epoll_wait(ep, events.as_mut_ptr(), max, ms) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+pub fn eventfd() -> SysResult<i32> {
+    // SAFETY: plain syscall.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        Err(errno())
+    } else {
+        Ok(fd)
+    }
+}
+
+pub fn close(fd: i32) {
+    // SAFETY: closing an fd we own; errors are irrelevant here.
+    unsafe { libc::close(fd) };
+}
+
+pub fn set_nonblock(fd: i32) -> SysResult<()> {
+    // SAFETY: fcntl on an arbitrary integer fd is memory-safe; it fails with EBADF if invalid.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl < 0 {
+            return Err(errno());
+        }
+        if fl & libc::O_NONBLOCK == 0 && libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
+            return Err(errno());
+        }
+    }
+    Ok(())
+}
+
+pub fn is_socket(fd: i32) -> bool {
+    // SAFETY: `st` is a valid out-pointer; zeroed stat is a valid initial value.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
+    }
+}
+
+/// read(2), retrying EINTR.
+pub fn read(fd: i32, buf: &mut [u8]) -> SysResult<usize> {
+    loop {
+        // SAFETY: `buf` is valid for `buf.len()` writable bytes.
+        let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+/// write(2), retrying EINTR.
+pub fn write(fd: i32, buf: &[u8]) -> SysResult<usize> {
+    loop {
+        // SAFETY: `buf` is valid for `buf.len()` readable bytes.
+        let r = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+pub fn open_rdonly(path: &CStr) -> SysResult<i32> {
+    // SAFETY: `path` is NUL-terminated.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        Err(errno())
+    } else {
+        Ok(fd)
+    }
+}
+
+/// sendfile(2) from `in_fd` at `*off`, retrying EINTR.
+pub fn sendfile(out_fd: i32, in_fd: i32, off: &mut i64, count: usize) -> SysResult<usize> {
+    loop {
+        let mut o = *off as libc::off_t;
+        // SAFETY: `o` is a valid in/out offset pointer.
+        let r = unsafe { libc::sendfile(out_fd, in_fd, &mut o, count) };
+        if r >= 0 {
+            *off = o as i64;
+            return Ok(r as usize);
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return Err(e);
+        }
+    }
+}
+
+pub fn getpid() -> i32 {
+    // SAFETY: plain syscall.
+    unsafe { libc::getpid() }
+}
+
+/// One non-blocking `waitpid(-1, WNOHANG|WUNTRACED)`.
+pub fn reap_one() -> Option<(i32, i32)> {
+    let mut status = 0;
+    // SAFETY: `status` is a valid out-pointer.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG | libc::WUNTRACED) };
+    if pid > 0 {
+        Some((pid, status))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,166 @@
+--- eco.sync: condition variable, mutex and wait group (spec/sync.md).
+-- Waiters park with the scheduler through the native `park` and sleep in `coroutine.yield()`;
+-- the yield returns the wait's outcome (WOKEN, TIMEOUT). Waiter queues are FIFO; an entry whose
+-- wait already ended stays in the queue and is skipped, since `wake` on its token fails.
+local native = ...
+
+local park, wake = native.park, native.wake
+local WOKEN = native.WOKEN
+local yield, isyieldable = coroutine.yield, coroutine.isyieldable
+
+local M = {}
+
+local function new_queue()
+    return { head = 1, tail = 0 }
+end
+
+local function push(q, w)
+    local t = q.tail + 1
+    q.tail = t
+    q[t] = w
+end
+
+local function pop(q)
+    local h = q.head
+    if h > q.tail then return nil end
+    local w = q[h]
+    q[h] = nil
+    q.head = h + 1
+    return w
+end
+
+--- Parks the caller with a fresh waiter record in queue `q`; returns the record and outcome.
+local function wait_in(q, timeout)
+    if not isyieldable() then
+        error('attempt to yield from outside a coroutine', 3)
+    end
+    local w = { tok = park(timeout) }
+    push(q, w)
+    return w, yield()
+end
+
+--- Wakes the first waiter of `q` still waiting; returns it, or nil.
+local function wake_one(q)
+    while true do
+        local w = pop(q)
+        if not w then return nil end
+        if wake(w.tok) then return w end
+    end
+end
+
+-- cond ------------------------------------------------------------------------------------------
+
+local cond = {}
+cond.__index = cond
+
+--- Waits for `signal`/`broadcast`/`close`; `timeout` is a deadline for the whole call.
+function cond:wait(timeout)
+    if self.closed then return nil, 'closed' end
+    local w, outcome = wait_in(self.q, timeout)
+    if w.closed then return nil, 'closed' end
+    if outcome == WOKEN then
+        local v = w.data
+        if v then return v end
+        return true
+    end
+    return nil, 'timeout'
+end
+
+--- Wakes one waiter, handing it `data`. Returns whether there was one.
+function cond:signal(data)
+    if self.closed then return false end
+    local w = wake_one(self.q)
+    if not w then return false end
+    w.data = data
+    return true
+end
+
+--- Wakes every current waiter; returns how many.
+function cond:broadcast()
+    if self.closed then return 0 end
+    local q, n = self.q, 0
+    self.q = new_queue()
+    while wake_one(q) do n = n + 1 end
+    return n
+end
+
+--- Wakes every waiter with `nil, "closed"`; later calls see the cond closed. Idempotent.
+function cond:close()
+    if self.closed then return end
+    self.closed = true
+    local q = self.q
+    self.q = new_queue()
+    while true do
+        local w = wake_one(q)
+        if not w then break end
+        w.closed = true
+    end
+end
+
+cond.__gc = cond.close
+cond.__close = cond.close
+
+function M.cond()
+    return setmetatable({ q = new_queue(), closed = false }, cond)
+end
+
+-- mutex -----------------------------------------------------------------------------------------
+
+local mutex = {}
+mutex.__index = mutex
+
+--- Takes the lock (without yielding when free), or waits for it to be handed over.
+function mutex:lock(timeout)
+    if not self.locked then
+        self.locked = true
+        return true
+    end
+    local _, outcome = wait_in(self.q, timeout)
+    if outcome == WOKEN then return true end
+    return nil, 'timeout'
+end
+
+--- Hands the lock to the next waiter (it stays locked), or frees it.
+function mutex:unlock()
+    if not self.locked then error('unlock of unlocked mutex', 2) end
+    if not wake_one(self.q) then self.locked = false end
+end
+
+function M.mutex()
+    return setmetatable({ locked = false, q = new_queue() }, mutex)
+end
+
+-- waitgroup -------------------------------------------------------------------------------------
+
+local waitgroup = {}
+waitgroup.__index = waitgroup
+
+function waitgroup:add(delta)
+    local n = self.n + delta
+    if n < 0 then error('negative waitgroup counter', 2) end
+    self.n = n
+end
+
+function waitgroup:done()
+    local n = self.n - 1
+    if n < 0 then error('negative wait group counter', 2) end
+    self.n = n
+    if n == 0 then
+        local q = self.q
+        self.q = new_queue()
+        while wake_one(q) do end
+    end
+end
+
+function waitgroup:wait(timeout)
+    if self.n == 0 then return true end
+    local _, outcome = wait_in(self.q, timeout)
+    if outcome == WOKEN then return true end
+    return nil, 'timeout'
+end
+
+function M.waitgroup()
+    return setmetatable({ n = 0, q = new_queue() }, waitgroup)
+end
+
+return M
