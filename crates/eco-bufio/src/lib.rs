@@ -10,11 +10,11 @@
 //!
 //! Errors use the C library's `strerror` text, without Rust's ` (os error N)` suffix.
 //!
-//! Working with descriptor *numbers* handed in from Lua cannot be expressed with safe Rust I/O
-//! types, so `unsafe` is denied everywhere except the one-line helper [`borrow_fd`].
-#![deny(unsafe_code)]
+//! Descriptor numbers from Lua are borrowed through `eco_abi::borrow_fd`, the one place that
+//! needs `unsafe` for it.
+#![forbid(unsafe_code)]
 
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::BorrowedFd;
 
 use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
 use rustix::fs::OFlags;
@@ -32,19 +32,10 @@ fn errno_text(e: Errno) -> String {
     }
 }
 
-/// Borrows a descriptor number for the duration of one syscall. Negative or out-of-range
-/// numbers are reported as `EBADF`, as the kernel would.
-#[allow(unsafe_code)]
+/// Borrows a descriptor number for one syscall; impossible numbers are `EBADF`.
 fn borrow_fd(fd: mlua::Integer) -> Result<BorrowedFd<'static>, Errno> {
-    let raw = RawFd::try_from(fd)
-        .ok()
-        .filter(|fd| *fd >= 0)
-        .ok_or(Errno::BADF)?;
-    // SAFETY: `raw` is non-negative (not the -1 niche). The borrow is used only for a single
-    // syscall made immediately by the caller and never stored; if the number is not an open
-    // descriptor the kernel reports EBADF. The Lua caller owns the descriptor (bufio never
-    // closes it).
-    Ok(unsafe { BorrowedFd::borrow_raw(raw) })
+    let raw = eco_abi::checked_fd(fd).map_err(Errno::from_raw_os_error)?;
+    Ok(eco_abi::borrow_fd(raw))
 }
 
 /// Sets `O_NONBLOCK` on `fd` (one `F_SETFL` only when it is not already set).
@@ -133,4 +124,10 @@ mod tests {
         assert_eq!(set_nonblock(i64::MAX), Err(Errno::BADF));
         assert_eq!(read_fd(-3, 16), Err(Errno::BADF));
     }
+}
+
+#[cfg(feature = "module")]
+#[mlua::lua_module(name = "eco_bufio")]
+fn eco_bufio(lua: &Lua) -> mlua::Result<Value> {
+    open(lua)
 }

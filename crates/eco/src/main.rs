@@ -54,7 +54,6 @@ fn lua_release() -> String {
     lua.globals()
         .get::<String>("_VERSION")
         .unwrap_or_else(|_| "Lua 5.4".into())
-        .replace("Lua 5.4", "Lua 5.4.8")
 }
 
 /// Closes every inherited descriptor from 3 up (spec/eco.md 12.2 step 1).
