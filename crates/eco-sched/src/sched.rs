@@ -466,7 +466,8 @@ impl Sched {
             return;
         }
         let rtok = self.fds[fd as usize].read;
-        if ev & (READ | err | hup) != 0 && rtok != 0 {
+        let woke_read = ev & (READ | err | hup) != 0 && rtok != 0;
+        if woke_read {
             self.wake(rtok, WAIT_WOKEN, false);
             self.drain(l);
         }
@@ -474,7 +475,7 @@ impl Sched {
             return;
         }
         let wtok = self.fds[fd as usize].write;
-        if ev & (WRITE | err | hup) != 0 && wtok != 0 && wtok != rtok {
+        if ev & (WRITE | err | hup) != 0 && wtok != 0 && !(woke_read && wtok == rtok) {
             self.wake(wtok, WAIT_WOKEN, false);
         }
         // Drop interest nobody waits for any more, so a level-triggered fd does not spin.

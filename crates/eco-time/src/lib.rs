@@ -4,16 +4,18 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mlua::{Lua, Result, Table, Value};
+use mlua::{Lua, MultiValue, Result, Table, Value};
 use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec};
 
 pub const LUA_SOURCE: &str = include_str!("../lua/time.lua");
 
-fn os_fail(lua: &Lua, errno: i32) -> Result<(Value, Value)> {
-    Ok((
-        Value::Nil,
-        Value::String(lua.create_string(eco_abi::strerror(errno))?),
-    ))
+fn os_fail(lua: &Lua, errno: i32) -> Result<MultiValue> {
+    let msg = Value::String(lua.create_string(eco_abi::strerror(errno))?);
+    Ok(MultiValue::from_vec(vec![Value::Nil, msg]))
+}
+
+fn one(v: Value) -> Result<MultiValue> {
+    Ok(MultiValue::from_vec(vec![v]))
 }
 
 fn clock_of(id: i64) -> Option<TimerfdClockId> {
@@ -64,9 +66,8 @@ fn native(lua: &Lua) -> Result<Table> {
                 clock,
                 TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
             ) {
-                Ok(fd) => Ok((
-                    Value::Integer(std::os::fd::IntoRawFd::into_raw_fd(fd) as i64),
-                    Value::Nil,
+                Ok(fd) => one(Value::Integer(
+                    std::os::fd::IntoRawFd::into_raw_fd(fd) as i64,
                 )),
                 Err(e) => os_fail(lua, e.raw_os_error()),
             }
@@ -90,7 +91,7 @@ fn native(lua: &Lua) -> Result<Table> {
                     it_value: timespec(delay),
                 };
                 match rustix::time::timerfd_settime(eco_abi::borrow_fd(fd), flags, &spec) {
-                    Ok(_) => Ok((Value::Boolean(true), Value::Nil)),
+                    Ok(_) => one(Value::Boolean(true)),
                     Err(e) => os_fail(lua, e.raw_os_error()),
                 }
             },
@@ -100,7 +101,7 @@ fn native(lua: &Lua) -> Result<Table> {
         "close",
         lua.create_function(|lua, fd: i64| {
             match eco_abi::checked_fd(fd).and_then(eco_abi::close_fd) {
-                Ok(()) => Ok((Value::Boolean(true), Value::Nil)),
+                Ok(()) => one(Value::Boolean(true)),
                 Err(e) => os_fail(lua, e),
             }
         })?,
