@@ -810,3 +810,126 @@ extern "C-unwind" fn abi_finish(sched: *mut c_void, token: i64) -> c_int {
 extern "C-unwind" fn abi_now_ms(_sched: *mut c_void) -> i64 {
     sys::now_ns() / 1_000_000
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Lua state with `n` fresh (yieldable) coroutines; returns the state and the threads.
+    unsafe fn state_with_threads(n: usize) -> (State, Vec<State>) {
+        let l = ffi::luaL_newstate();
+        let mut cos = Vec::new();
+        for _ in 0..n {
+            let co = ffi::lua_newthread(l);
+            cos.push(co);
+        }
+        (l, cos)
+    }
+
+    fn order(s: &Sched) -> Vec<i64> {
+        s.ready
+            .iter()
+            .map(|r| match r {
+                Ready::Wait(t) => *t,
+                Ready::Plain(_) => -1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn wakes_queue_in_call_order_and_only_once() {
+        unsafe {
+            let (l, cos) = state_with_threads(3);
+            let mut s = Sched::new(l).unwrap();
+            let t: Vec<i64> = cos.iter().map(|&co| s.park(co, -1, 0, -1).unwrap()).collect();
+            assert_eq!(s.pending, 3);
+            assert!(s.wake(t[2], WAIT_WOKEN, true));
+            assert!(s.wake(t[0], WAIT_WOKEN, true));
+            assert!(!s.wake(t[0], WAIT_WOKEN, true), "a queued wait is not queued twice");
+            assert_eq!(order(&s), vec![t[2], t[0]]);
+            assert_eq!(s.pending, 1);
+            ffi::lua_close(l);
+        }
+    }
+
+    #[test]
+    fn timeouts_fire_in_deadline_order_and_a_wake_wins_the_race() {
+        unsafe {
+            let (l, cos) = state_with_threads(3);
+            let mut s = Sched::new(l).unwrap();
+            let slow = s.park(cos[0], -1, 0, 2_000_000).unwrap();
+            let fast = s.park(cos[1], -1, 0, 0).unwrap();
+            let never = s.park(cos[2], -1, 0, -1).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            s.expire_timers();
+            assert_eq!(order(&s), vec![fast, slow]);
+            assert_eq!(s.live_timers, 0);
+            // Timed out but not resumed yet: a wake re-labels it, a cancel does not.
+            assert!(!s.wake(slow, WAIT_CANCELED, false));
+            assert!(s.wake(slow, WAIT_WOKEN, true));
+            let i = s.slot(slow).unwrap();
+            assert_eq!(s.waits[i].outcome, WAIT_WOKEN);
+            let j = s.slot(fast).unwrap();
+            assert_eq!(s.waits[j].outcome, WAIT_TIMEOUT);
+            assert_eq!(s.pending, 1);
+            assert!(s.wake(never, WAIT_CANCELED, false));
+            ffi::lua_close(l);
+        }
+    }
+
+    #[test]
+    fn stale_tokens_are_ignored_after_the_slot_is_reused() {
+        unsafe {
+            let (l, cos) = state_with_threads(2);
+            let mut s = Sched::new(l).unwrap();
+            let a = s.park(cos[0], -1, 0, 1_000_000_000).unwrap();
+            s.abandon(l, a);
+            assert_eq!(s.pending, 0);
+            assert_eq!(s.live_timers, 0);
+            let b = s.park(cos[1], -1, 0, -1).unwrap();
+            assert_ne!(a, b, "a reused slot gets a new generation");
+            assert!(!s.wake(a, WAIT_WOKEN, true));
+            assert!(s.wake(b, WAIT_WOKEN, true));
+            ffi::lua_close(l);
+        }
+    }
+
+    #[test]
+    fn fd_waiters_follow_busy_rules() {
+        unsafe {
+            let (l, cos) = state_with_threads(3);
+            let mut s = Sched::new(l).unwrap();
+            let mut fds = [0; 2];
+            assert_eq!(libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()), 0);
+            let r = s.park(cos[0], fds[0], READ, -1).unwrap();
+            assert_eq!(s.park(cos[1], fds[0], READ, -1), Err(eco_abi::PARK_BUSY));
+            let w = s.park(cos[1], fds[0], WRITE, -1).unwrap();
+            assert_eq!(s.fd_busy(fds[0], READ | WRITE), READ | WRITE);
+            assert_eq!(s.fd_waiters, 2);
+            assert!(s.wake(r, WAIT_CANCELED, false));
+            assert_eq!(s.fd_busy(fds[0], READ | WRITE), WRITE);
+            s.abandon(l, w);
+            assert_eq!(s.fd_waiters, 0);
+            // Regular files cannot be polled: the OS error comes back, nothing is registered.
+            let f = libc::open(c"/proc/self/status".as_ptr(), libc::O_RDONLY);
+            assert_eq!(s.park(cos[2], f, READ, -1), Err(-(libc::EPERM as i64)));
+            assert_eq!(s.pending, 0);
+            libc::close(f);
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+            ffi::lua_close(l);
+        }
+    }
+
+    #[test]
+    fn main_thread_cannot_park() {
+        unsafe {
+            let (l, _) = state_with_threads(0);
+            let mut s = Sched::new(l).unwrap();
+            assert_eq!(s.park(l, -1, 0, 0), Err(eco_abi::PARK_NOT_YIELDABLE));
+            assert_eq!(s.pending, 0);
+            assert_eq!(s.timers.len(), 0);
+            ffi::lua_close(l);
+        }
+    }
+}
