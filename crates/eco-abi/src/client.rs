@@ -2,7 +2,7 @@
 
 use std::ffi::c_int;
 
-use mlua::{LightUserData, Lua};
+use mlua::{ffi, Function, LightUserData, Lua};
 
 use crate::{EcoAbi, ABI_VERSION, REGISTRY_KEY};
 
@@ -127,4 +127,61 @@ pub fn timeout_ms(timeout: Option<f64>) -> i64 {
         }
         _ => -1,
     }
+}
+
+impl Sched {
+    /// Two Lua C functions bound to this scheduler, for modules that park from Lua code:
+    /// `park([timeout]) -> token` (raises when the caller cannot yield; the caller must then
+    /// `coroutine.yield()`, which returns the outcome) and `wake(token) -> boolean`.
+    /// They are raw C closures: no mlua call machinery on these hot paths.
+    pub fn park_functions(&self, lua: &Lua) -> mlua::Result<(Function, Function)> {
+        let abi = self.abi as *mut std::ffi::c_void;
+        let make = |f: ffi::lua_CFunction| -> mlua::Result<Function> {
+            // SAFETY: pushes one C closure whose upvalue is the published table pointer.
+            unsafe {
+                lua.exec_raw((), |l| {
+                    ffi::lua_pushlightuserdata(l, abi);
+                    ffi::lua_pushcclosure(l, f, 1);
+                })
+            }
+        };
+        Ok((make(lua_park)?, make(lua_wake)?))
+    }
+}
+
+/// The ABI table from upvalue 1 of a closure made by `park_functions`.
+unsafe fn upvalue_abi<'a>(l: *mut ffi::lua_State) -> &'a EcoAbi {
+    &*(ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const EcoAbi)
+}
+
+unsafe extern "C-unwind" fn lua_park(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running coroutine; nothing with a destructor is alive
+    // when `lua_error` jumps.
+    let abi = upvalue_abi(l);
+    let mut isnum = 0;
+    let t = ffi::lua_tonumberx(l, 1, &mut isnum);
+    let timeout = if isnum != 0 { Some(t) } else { None };
+    let r = (abi.park)(abi.sched, l.cast(), -1, 0, timeout_ms(timeout));
+    if r > 0 {
+        ffi::lua_pushinteger(l, r);
+        return 1;
+    }
+    let msg: &std::ffi::CStr = if r == crate::PARK_NOT_YIELDABLE {
+        c"attempt to yield from outside a coroutine"
+    } else {
+        c"eco: cannot park the coroutine"
+    };
+    ffi::luaL_where(l, 1);
+    ffi::lua_pushstring(l, msg.as_ptr());
+    ffi::lua_concat(l, 2);
+    ffi::lua_error(l)
+}
+
+unsafe extern "C-unwind" fn lua_wake(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY: as for `lua_park`; only integers cross.
+    let abi = upvalue_abi(l);
+    let token = ffi::lua_tointeger(l, 1);
+    let ok = (abi.wake)(abi.sched, token) == 1;
+    ffi::lua_pushboolean(l, ok as c_int);
+    1
 }

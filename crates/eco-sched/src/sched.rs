@@ -841,11 +841,17 @@ mod tests {
         unsafe {
             let (l, cos) = state_with_threads(3);
             let mut s = Sched::new(l).unwrap();
-            let t: Vec<i64> = cos.iter().map(|&co| s.park(co, -1, 0, -1).unwrap()).collect();
+            let t: Vec<i64> = cos
+                .iter()
+                .map(|&co| s.park(co, -1, 0, -1).unwrap())
+                .collect();
             assert_eq!(s.pending, 3);
             assert!(s.wake(t[2], WAIT_WOKEN, true));
             assert!(s.wake(t[0], WAIT_WOKEN, true));
-            assert!(!s.wake(t[0], WAIT_WOKEN, true), "a queued wait is not queued twice");
+            assert!(
+                !s.wake(t[0], WAIT_WOKEN, true),
+                "a queued wait is not queued twice"
+            );
             assert_eq!(order(&s), vec![t[2], t[0]]);
             assert_eq!(s.pending, 1);
             ffi::lua_close(l);
@@ -900,7 +906,10 @@ mod tests {
             let (l, cos) = state_with_threads(3);
             let mut s = Sched::new(l).unwrap();
             let mut fds = [0; 2];
-            assert_eq!(libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()), 0);
+            assert_eq!(
+                libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, fds.as_mut_ptr()),
+                0
+            );
             let r = s.park(cos[0], fds[0], READ, -1).unwrap();
             assert_eq!(s.park(cos[1], fds[0], READ, -1), Err(eco_abi::PARK_BUSY));
             let w = s.park(cos[1], fds[0], WRITE, -1).unwrap();

@@ -1,7 +1,8 @@
 --- eco.sync: condition variable, mutex and wait group (spec/sync.md).
 -- Waiters park with the scheduler through the native `park` and sleep in `coroutine.yield()`;
--- the yield returns the wait's outcome (WOKEN, TIMEOUT). Waiter queues are FIFO; an entry whose
--- wait already ended stays in the queue and is skipped, since `wake` on its token fails.
+-- the yield returns the wait's outcome (WOKEN, TIMEOUT). Waiter queues are FIFO queues of wait
+-- tokens; a token whose wait already ended stays in the queue and is skipped, since `wake` on it
+-- fails (tokens are never reused). Values handed to a cond waiter are kept by token.
 local native = ...
 
 local park, wake = native.park, native.wake
@@ -29,24 +30,27 @@ local function pop(q)
     return w
 end
 
---- Parks the caller with a fresh waiter record in queue `q`; returns the record and outcome.
+--- Parks the caller as the last waiter of queue `q`; returns its token and the outcome.
 local function wait_in(q, timeout)
     if not isyieldable() then
         error('attempt to yield from outside a coroutine', 3)
     end
-    local w = { tok = park(timeout) }
-    push(q, w)
-    return w, yield()
+    local tok = park(timeout)
+    push(q, tok)
+    return tok, yield()
 end
 
---- Wakes the first waiter of `q` still waiting; returns it, or nil.
+--- Wakes the first waiter of `q` still waiting; returns its token, or nil.
 local function wake_one(q)
     while true do
-        local w = pop(q)
-        if not w then return nil end
-        if wake(w.tok) then return w end
+        local tok = pop(q)
+        if not tok then return nil end
+        if wake(tok) then return tok end
     end
 end
+
+-- marks, in a cond's `vals`, a waiter woken by `close`
+local CLOSED = {}
 
 -- cond ------------------------------------------------------------------------------------------
 
@@ -56,12 +60,14 @@ cond.__index = cond
 --- Waits for `signal`/`broadcast`/`close`; `timeout` is a deadline for the whole call.
 function cond:wait(timeout)
     if self.closed then return nil, 'closed' end
-    local w, outcome = wait_in(self.q, timeout)
-    if w.closed then return nil, 'closed' end
+    local tok, outcome = wait_in(self.q, timeout)
     if outcome == WOKEN then
-        local v = w.data
-        if v then return v end
-        return true
+        local vals = self.vals
+        local v = vals[tok]
+        if v == nil then return true end
+        vals[tok] = nil
+        if v == CLOSED then return nil, 'closed' end
+        return v
     end
     return nil, 'timeout'
 end
@@ -69,9 +75,9 @@ end
 --- Wakes one waiter, handing it `data`. Returns whether there was one.
 function cond:signal(data)
     if self.closed then return false end
-    local w = wake_one(self.q)
-    if not w then return false end
-    w.data = data
+    local tok = wake_one(self.q)
+    if not tok then return false end
+    if data then self.vals[tok] = data end
     return true
 end
 
@@ -90,10 +96,11 @@ function cond:close()
     self.closed = true
     local q = self.q
     self.q = new_queue()
+    local vals = self.vals
     while true do
-        local w = wake_one(q)
-        if not w then break end
-        w.closed = true
+        local tok = wake_one(q)
+        if not tok then break end
+        vals[tok] = CLOSED
     end
 end
 
@@ -101,7 +108,7 @@ cond.__gc = cond.close
 cond.__close = cond.close
 
 function M.cond()
-    return setmetatable({ q = new_queue(), closed = false }, cond)
+    return setmetatable({ q = new_queue(), vals = {}, closed = false }, cond)
 end
 
 -- mutex -----------------------------------------------------------------------------------------

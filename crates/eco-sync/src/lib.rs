@@ -16,17 +16,9 @@ fn native(lua: &Lua) -> Result<Table> {
     t.set("TIMEOUT", WAIT_TIMEOUT)?;
     t.set("CANCELED", WAIT_CANCELED)?;
     // park([timeout]) -> token; the caller then does `coroutine.yield()`, which returns the outcome.
-    t.set(
-        "park",
-        lua.create_function(move |lua, timeout: Option<f64>| {
-            s.park_current(lua, -1, 0, timeout)
-                .map_err(|e| mlua::Error::runtime(e.to_string()))
-        })?,
-    )?;
-    t.set(
-        "wake",
-        lua.create_function(move |_, token: i64| Ok(s.wake(token)))?,
-    )?;
+    let (park, wake) = s.park_functions(lua)?;
+    t.set("park", park)?;
+    t.set("wake", wake)?;
     Ok(t)
 }
 

@@ -67,7 +67,7 @@ fn native(lua: &Lua) -> Result<Table> {
                 TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
             ) {
                 Ok(fd) => one(Value::Integer(
-                    std::os::fd::IntoRawFd::into_raw_fd(fd) as i64,
+                    std::os::fd::IntoRawFd::into_raw_fd(fd) as i64
                 )),
                 Err(e) => os_fail(lua, e.raw_os_error()),
             }

@@ -78,6 +78,44 @@ fn close_inherited_fds() {
     }
 }
 
+/// Adds the system's Lua directories to the search paths, as Debian's and OpenWrt's `lua5.4` have
+/// them (the embedded Lua's defaults only know `/usr/local`), unless the user set a path without
+/// the `;;` default marker.
+fn add_system_paths(lua: &Lua) -> mlua::Result<()> {
+    let package: Table = lua.globals().get("package")?;
+    let multiarch = format!("/usr/lib/{}-linux-gnu/lua/5.4", std::env::consts::ARCH);
+    for (field, envs, dirs) in [
+        (
+            "path",
+            ["LUA_PATH_5_4", "LUA_PATH"],
+            vec![
+                "/usr/share/lua/5.4/?.lua",
+                "/usr/share/lua/5.4/?/init.lua",
+                "/usr/lib/lua/5.4/?.lua",
+            ],
+        ),
+        (
+            "cpath",
+            ["LUA_CPATH_5_4", "LUA_CPATH"],
+            vec!["/usr/lib/lua/5.4/?.so", &format!("{multiarch}/?.so")],
+        ),
+    ] {
+        let user = envs.iter().find_map(|e| std::env::var(e).ok());
+        if user.is_some_and(|v| !v.contains(";;")) {
+            continue;
+        }
+        let mut cur: String = package.get(field)?;
+        for d in dirs {
+            if !cur.split(';').any(|p| p == d) {
+                cur.push(';');
+                cur.push_str(d);
+            }
+        }
+        package.set(field, cur)?;
+    }
+    Ok(())
+}
+
 fn load_source(path: &str) -> Result<Vec<u8>, String> {
     let mut src = std::fs::read(path).map_err(|_| format!("cannot open {path}"))?;
     // Like luaL_loadfile: a first line starting with '#' (shebang) is skipped, keeping line numbers.
@@ -96,6 +134,7 @@ fn main() {
     // SAFETY: `unsafe_new` is required so that C modules (`.so`) can be loaded into this state.
     let lua = unsafe { Lua::unsafe_new() };
     lua.gc_set_mode(GcMode::Generational(Default::default()));
+    let _ = add_system_paths(&lua);
     if let Err(e) = modules::preload_all(&lua) {
         eprintln!("eco: {e}");
         exit(1);
