@@ -7,7 +7,7 @@
 use std::ffi::c_int;
 
 mod io;
-pub mod lua;
+mod lua;
 mod sched;
 mod sys;
 pub mod timer;

@@ -659,7 +659,7 @@ unsafe fn watchdog_report(s: &Sched, l: State, co: State, status: c_int, elapsed
         elapsed_ns / 1_000_000,
         s.watchdog_ns / 1_000_000
     );
-    if status == ffi::LUA_YIELD || status > ffi::LUA_YIELD {
+    if status >= ffi::LUA_YIELD {
         let c = std::ffi::CString::new(msg).unwrap_or_default();
         ffi::luaL_traceback(l, co, c.as_ptr(), 0);
     } else {

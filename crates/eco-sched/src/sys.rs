@@ -11,6 +11,7 @@ fn errno() -> i32 {
 }
 
 /// Monotonic clock in nanoseconds.
+#[allow(clippy::unnecessary_cast)] // time_t is 32-bit on some router targets
 pub fn now_ns() -> i64 {
     let mut ts = libc::timespec {
         tv_sec: 0,

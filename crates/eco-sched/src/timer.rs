@@ -71,6 +71,10 @@ impl TimerHeap {
     pub fn len(&self) -> usize {
         self.heap.len()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 
 use mlua::{Function, Lua, Result, Table, Value};
 
+type Opener = fn(&Lua) -> Result<Value>;
+
 pub fn preload_all(lua: &Lua) -> Result<()> {
     let preload: Table = lua.globals().get::<Table>("package")?.get("preload")?;
     // SAFETY: `luaopen_eco` is a valid lua_CFunction for this (vendored) Lua.
     let core = unsafe { lua.create_c_function(eco_sched::luaopen_eco)? };
     preload.set("eco", core)?;
-    let rust: [(&str, fn(&Lua) -> Result<Value>); 5] = [
+    let rust: [(&str, Opener); 5] = [
         ("eco.time", eco_time::open),
         ("eco.sync", eco_sync::open),
         ("eco.channel", eco_channel::open),
