@@ -96,9 +96,17 @@ unsafe fn check_busy(s: *mut Sched, token: i64, fd: i32, events: u32) -> Result<
     }
 }
 
-/// Parks the running coroutine on `fd`; on failure returns the Lua-visible result.
-unsafe fn park(l: State, s: *mut Sched, fd: i32, events: u32, timeout: i64) -> Result<i64, Ret> {
-    match (*s).park(l, fd, events, timeout) {
+/// Parks the running coroutine on `fd` for the wrapper object `owner` (its address; 0 when the
+/// wait has no fd); on failure returns the Lua-visible result.
+unsafe fn park(
+    l: State,
+    s: *mut Sched,
+    fd: i32,
+    events: u32,
+    timeout: i64,
+    owner: usize,
+) -> Result<i64, Ret> {
+    match (*s).park_owned(l, fd, events, timeout, owner) {
         Ok(t) => Ok(t),
         Err(eco_abi::PARK_NOT_YIELDABLE) => Err(err(ERR_NOT_YIELDABLE)),
         Err(eco_abi::PARK_BUSY) => Err(err(ERR_OBJ_BUSY)),
@@ -191,7 +199,7 @@ unsafe fn io_wait_impl(l: State) -> R {
     }
     let timeout = opt_timeout(l, 3);
     check_busy(o.s, o.token, o.fd, ev as u32)?;
-    o.token = park(l, o.s, o.fd, ev as u32, timeout)?;
+    o.token = park(l, o.s, o.fd, ev as u32, timeout, o as *const IoObj as usize)?;
     Ok(Ret::Yield(Some(io_wait_k)))
 }
 unsafe extern "C-unwind" fn io_wait(l: State) -> c_int {
@@ -236,7 +244,15 @@ unsafe extern "C-unwind" fn io_getfd(l: State) -> c_int {
 }
 
 /// `__gc`/`__close`: detach from the fd registry; a waiter is dropped without being resumed.
-unsafe fn detach(l: State, s: *mut Sched, token: &mut i64, closed: &mut bool) {
+unsafe fn detach(
+    l: State,
+    s: *mut Sched,
+    fd: i32,
+    owner: usize,
+    token: &mut i64,
+    closed: &mut bool,
+) {
+    (*s).forget_owner(fd, owner);
     if *token != 0 {
         (*s).abandon(l, *token);
         *token = 0;
@@ -248,7 +264,7 @@ unsafe extern "C-unwind" fn io_gc(l: State) -> c_int {
     let p = lua::test_udata::<IoObj>(l, 1, IO_T);
     if !p.is_null() && !(*p).closed {
         let o = &mut *p;
-        detach(l, o.s, &mut o.token, &mut o.closed);
+        detach(l, o.s, o.fd, p as usize, &mut o.token, &mut o.closed);
     }
     0
 }
@@ -387,7 +403,7 @@ unsafe fn read_prologue(
         rd.acc.clear();
     }
     if must_yield_for_fairness(l, rd.s) {
-        rd.token = park(l, rd.s, -1, 0, 0)?;
+        rd.token = park(l, rd.s, -1, 0, 0, 0)?;
         rd.fair = true;
         return Ok(Some(Ret::Yield(None)));
     }
@@ -396,7 +412,7 @@ unsafe fn read_prologue(
 
 /// Parks for readability; the caller yields with its continuation.
 unsafe fn wait_readable(l: State, rd: &mut Reader, timeout: i64) -> Result<(), Ret> {
-    match park(l, rd.s, rd.fd, READ, timeout) {
+    match park(l, rd.s, rd.fd, READ, timeout, rd as *const Reader as usize) {
         Ok(t) => {
             rd.token = t;
             Ok(())
@@ -631,7 +647,7 @@ unsafe fn reader_wait_impl(l: State) -> R {
     }
     let timeout = opt_timeout(l, 2);
     check_busy(rd.s, rd.token, rd.fd, READ)?;
-    rd.token = park(l, rd.s, rd.fd, READ, timeout)?;
+    rd.token = park(l, rd.s, rd.fd, READ, timeout, rd as *const Reader as usize)?;
     Ok(Ret::Yield(Some(reader_wait_k)))
 }
 unsafe extern "C-unwind" fn reader_wait(l: State) -> c_int {
@@ -699,7 +715,7 @@ unsafe extern "C-unwind" fn reader_gc(l: State) -> c_int {
     if !p.is_null() {
         let rd = &mut *p;
         if !rd.closed {
-            detach(l, rd.s, &mut rd.token, &mut rd.closed);
+            detach(l, rd.s, rd.fd, p as usize, &mut rd.token, &mut rd.closed);
         }
         if ffi::lua_gettop(l) >= 1 && is_gc_call(l) {
             std::ptr::drop_in_place(p);
@@ -730,7 +746,7 @@ unsafe fn writer_prologue(l: State, wr: &mut Writer, resumed: bool) -> Result<Op
     wr.off = 0;
     end_send(wr);
     if must_yield_for_fairness(l, wr.s) {
-        wr.token = park(l, wr.s, -1, 0, 0)?;
+        wr.token = park(l, wr.s, -1, 0, 0, 0)?;
         wr.fair = true;
         return Ok(Some(Ret::Yield(None)));
     }
@@ -784,7 +800,7 @@ unsafe fn writer_write_impl(l: State, resumed: bool) -> R {
         };
         match r {
             Ok(usize::MAX) => {
-                wr.token = park(l, wr.s, wr.fd, WRITE, timeout)?;
+                wr.token = park(l, wr.s, wr.fd, WRITE, timeout, wr as *const Writer as usize)?;
                 return Ok(Ret::Yield(Some(writer_write_k)));
             }
             Ok(n) => wr.off += n,
@@ -860,7 +876,8 @@ unsafe fn writer_sendfile_impl(l: State, resumed: bool) -> R {
             }
             Ok(n) => st.left -= n.min(st.left),
             Err(libc::EAGAIN) => {
-                wr.token = park(l, wr.s, wr.fd, WRITE, timeout).inspect_err(|_| end_send(wr))?;
+                wr.token = park(l, wr.s, wr.fd, WRITE, timeout, wr as *const Writer as usize)
+                    .inspect_err(|_| end_send(wr))?;
                 return Ok(Ret::Yield(Some(writer_sendfile_k)));
             }
             Err(e) => {
@@ -888,7 +905,7 @@ unsafe fn writer_wait_impl(l: State) -> R {
     }
     let timeout = opt_timeout(l, 2);
     check_busy(wr.s, wr.token, wr.fd, WRITE)?;
-    wr.token = park(l, wr.s, wr.fd, WRITE, timeout)?;
+    wr.token = park(l, wr.s, wr.fd, WRITE, timeout, wr as *const Writer as usize)?;
     Ok(Ret::Yield(Some(writer_wait_k)))
 }
 unsafe extern "C-unwind" fn writer_wait(l: State) -> c_int {
@@ -952,7 +969,7 @@ unsafe extern "C-unwind" fn writer_gc(l: State) -> c_int {
     if !p.is_null() {
         let wr = &mut *p;
         if !wr.closed {
-            detach(l, wr.s, &mut wr.token, &mut wr.closed);
+            detach(l, wr.s, wr.fd, p as usize, &mut wr.token, &mut wr.closed);
             end_send(wr);
         }
         if is_gc_call(l) {

@@ -49,6 +49,10 @@ struct FdEntry {
     write: i64,
     /// Interest currently registered with epoll (0 = not registered).
     registered: u32,
+    /// The wrapper object (reader/writer/io) whose park set `registered`, or 0. While the same
+    /// live object parks again with the same interest the registration is known to be current
+    /// (the object is not used after its fd is closed), so the epoll_ctl is skipped.
+    owner: usize,
 }
 
 enum Ready {
@@ -189,6 +193,15 @@ impl Sched {
         }
     }
 
+    /// A wrapper object of `fd` is going away: its registration can no longer be trusted.
+    pub fn forget_owner(&mut self, fd: i32, owner: usize) {
+        if let Some(e) = self.fds.get_mut(fd as usize) {
+            if e.owner == owner {
+                e.owner = 0;
+            }
+        }
+    }
+
     /// Directions of `events` that already have a waiter on `fd`.
     pub fn fd_busy(&self, fd: i32, events: u32) -> u32 {
         let Some(e) = self.fds.get(fd as usize) else {
@@ -212,6 +225,18 @@ impl Sched {
         events: u32,
         timeout_ns: i64,
     ) -> Result<i64, i64> {
+        self.park_owned(co, fd, events, timeout_ns, 0)
+    }
+
+    /// [`Sched::park`] for a wrapper object `owner` (its address; 0 = unknown).
+    pub unsafe fn park_owned(
+        &mut self,
+        co: State,
+        fd: i32,
+        events: u32,
+        timeout_ns: i64,
+        owner: usize,
+    ) -> Result<i64, i64> {
         if ffi::lua_isyieldable(co) == 0 {
             return Err(eco_abi::PARK_NOT_YIELDABLE);
         }
@@ -230,7 +255,10 @@ impl Sched {
             if e.write != 0 {
                 want |= WRITE;
             }
-            self.set_interest(fd, want).map_err(|e| -(e as i64))?;
+            if owner == 0 || e.owner != owner || e.registered != want {
+                self.set_interest(fd, want).map_err(|e| -(e as i64))?;
+                self.fds[fd as usize].owner = owner;
+            }
         }
         let idx = match self.free.pop() {
             Some(i) => i as usize,
@@ -490,6 +518,7 @@ impl Sched {
         if want == 0 {
             let _ = sys::epoll_ctl(self.ep, libc::EPOLL_CTL_DEL, fd, 0, 0);
             self.fds[fd as usize].registered = 0;
+            self.fds[fd as usize].owner = 0;
         } else if want != e.registered {
             let _ = self.set_interest(fd, want);
         }
