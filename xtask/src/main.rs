@@ -99,6 +99,93 @@ const MODULES: &[Module] = &[
         "eco/channel.lua",
         "lua-eco",
     ),
+    native(
+        "eco.socket",
+        "eco-socket",
+        "eco/socket.so",
+        "lua-eco-socket",
+    ),
+    lua(
+        "eco.internal.socket",
+        "eco-socket",
+        "crates/eco-socket/lua/internal.lua",
+        "eco/internal/socket.lua",
+        "lua-eco-socket",
+    ),
+    native("eco.file", "eco-file", "eco/file.so", "lua-eco-file"),
+    lua(
+        "eco.internal.file",
+        "eco-file",
+        "crates/eco-file/lua/internal.lua",
+        "eco/internal/file.lua",
+        "lua-eco-file",
+    ),
+    native("eco.log", "eco-log", "eco/log.so", "lua-eco-log"),
+    native("eco.sys", "eco-sys", "eco/sys.so", "lua-eco-sys"),
+    native("eco.hash", "eco-hash", "eco/hash.so", "lua-eco-hash"),
+    lua(
+        "eco.hash.md5",
+        "eco-hash",
+        "crates/eco-hash/lua/alias_md5.lua",
+        "eco/hash/md5.lua",
+        "lua-eco-hash",
+    ),
+    lua(
+        "eco.hash.sha1",
+        "eco-hash",
+        "crates/eco-hash/lua/alias_sha1.lua",
+        "eco/hash/sha1.lua",
+        "lua-eco-hash",
+    ),
+    lua(
+        "eco.hash.sha256",
+        "eco-hash",
+        "crates/eco-hash/lua/alias_sha256.lua",
+        "eco/hash/sha256.lua",
+        "lua-eco-hash",
+    ),
+    lua(
+        "eco.hash.hmac",
+        "eco-hash",
+        "crates/eco-hash/lua/alias_hmac.lua",
+        "eco/hash/hmac.lua",
+        "lua-eco-hash",
+    ),
+    native(
+        "eco.encoding",
+        "eco-encoding",
+        "eco/encoding.so",
+        "lua-eco-encoding",
+    ),
+    lua(
+        "eco.encoding.base64",
+        "eco-encoding",
+        "crates/eco-encoding/lua/alias_base64.lua",
+        "eco/encoding/base64.lua",
+        "lua-eco-encoding",
+    ),
+    lua(
+        "eco.encoding.hex",
+        "eco-encoding",
+        "crates/eco-encoding/lua/alias_hex.lua",
+        "eco/encoding/hex.lua",
+        "lua-eco-encoding",
+    ),
+    native(
+        "eco.shared",
+        "eco-shared",
+        "eco/shared.so",
+        "lua-eco-shared",
+    ),
+    native("eco.ssl", "eco-ssl", "eco/ssl.so", "lua-eco-ssl"),
+    native("eco.dns", "eco-dns", "eco/dns.so", "lua-eco-dns"),
+    lua(
+        "eco.net",
+        "eco-net",
+        "crates/eco-net/lua/net.lua",
+        "eco/net.lua",
+        "lua-eco-net",
+    ),
     test_only(native("ecotest", "eco-testutil", "ecotest.so", "")),
 ];
 
@@ -121,11 +208,59 @@ const fn pkg(name: &'static str, depends: &'static str, description: &'static st
 
 /// Every package. Adding `lua-eco-<module>` is one line here (plus its rows in [`MODULES`]), e.g.
 /// `pkg("lua-eco-http", "lua-eco, lua-eco-socket", "HTTP client and server for lua-eco"),`
-const PACKAGES: &[Package] = &[pkg(
-    "lua-eco",
-    "liblua5.4",
-    "Coroutine-first runtime for Lua 5.4: scheduler (eco), eco.time, eco.sync, eco.channel, eco.bufio, eco.cli",
-)];
+const PACKAGES: &[Package] = &[
+    pkg(
+        "lua-eco",
+        "liblua5.4",
+        "Coroutine-first runtime for Lua 5.4: scheduler (eco), eco.time, eco.sync, eco.channel, eco.bufio, eco.cli",
+    ),
+    pkg(
+        "lua-eco-file",
+        "lua-eco",
+        "Files, directories, flock and inotify for lua-eco (eco.file)",
+    ),
+    pkg(
+        "lua-eco-log",
+        "lua-eco",
+        "Leveled logging to stdout, syslog or a rolling file for lua-eco (eco.log)",
+    ),
+    pkg("lua-eco-socket", "lua-eco", "Coroutine-aware sockets for lua-eco (eco.socket)"),
+    pkg(
+        "lua-eco-ssl",
+        "lua-eco, lua-eco-socket, libopenssl3",
+        "TLS client and server streams for lua-eco (eco.ssl)",
+    ),
+    pkg(
+        "lua-eco-dns",
+        "lua-eco, lua-eco-socket",
+        "Stub DNS resolver (hosts, resolv.conf, UDP with TCP retry) for lua-eco (eco.dns)",
+    ),
+    pkg(
+        "lua-eco-net",
+        "lua-eco-socket, lua-eco-dns",
+        "ICMP echo (ping, ping6) for lua-eco (eco.net)",
+    ),
+    pkg(
+        "lua-eco-sys",
+        "lua-eco",
+        "Processes with captured output, signal handlers and system calls for lua-eco (eco.sys)",
+    ),
+    pkg(
+        "lua-eco-hash",
+        "lua-eco",
+        "MD5, SHA-1, SHA-256 and HMAC for lua-eco (eco.hash.md5, eco.hash.sha1, eco.hash.sha256, eco.hash.hmac)",
+    ),
+    pkg(
+        "lua-eco-encoding",
+        "lua-eco",
+        "Base64 and hex codecs and hex dump for lua-eco (eco.encoding.base64, eco.encoding.hex)",
+    ),
+    pkg(
+        "lua-eco-shared",
+        "lua-eco",
+        "Cross-process key/value dictionary in shared memory for lua-eco (eco.shared)",
+    ),
+];
 
 const MAINTAINER: &str = "lua-eco-rs developers";
 const PKG_RELEASE: &str = "1";
@@ -577,7 +712,10 @@ impl Ctx {
                     .unwrap_or(0)
             });
         let dist = self.dist_dir();
-        let work = self.target.join("xtask/pkg");
+        // One staging directory per run, so concurrent runs on one target dir do not collide.
+        let work = self
+            .target
+            .join(format!("xtask/pkg-{}", std::process::id()));
         for d in [&dist, &work] {
             if d.exists() {
                 fs::remove_dir_all(d).map_err(|e| format!("rm -r {}: {e}", d.display()))?;
@@ -648,6 +786,7 @@ impl Ctx {
             written.push(ipk_file);
             written.push(tarball);
         }
+        let _ = fs::remove_dir_all(&work);
         Ok(written)
     }
 }
@@ -979,7 +1118,23 @@ impl Ctx {
         if let Some(l) = find_in_path("lua5.4") {
             c.env("LUA", l);
         }
-        run(c).map(|_| true)
+        let lua = find_in_path("lua5.4");
+        run(c)?;
+        if !scripts.is_empty() {
+            return Ok(true);
+        }
+        // TCP echo against a native epoll server (bench/echo.sh), with its Rust peers.
+        let mut b = Command::new(&self.cargo);
+        b.args(["build", "--release", "-p", "eco-bench-echo"]);
+        run(b)?;
+        let mut e = Command::new("bash");
+        e.arg(self.root.join("bench/echo.sh"));
+        self.lua_env(&mut e);
+        e.env("ECO", self.eco_bin(Profile::Release));
+        if let Some(l) = lua {
+            e.env("LUA", l);
+        }
+        run(e).map(|_| true)
     }
 }
 

@@ -137,6 +137,9 @@ pub fn close_fd(fd: i32) -> Result<(), i32> {
     }
 }
 
+#[cfg(feature = "hooks")]
+pub mod hooks;
+
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]

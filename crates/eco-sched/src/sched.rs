@@ -528,6 +528,9 @@ impl Sched {
     pub unsafe fn run_loop(&mut self, l: State) -> Result<(), String> {
         self.quit = false;
         let saved = install_signals(self.wake_fd);
+        // A child that exited before the loop started sent its SIGCHLD to nobody: reap it now
+        // (issue 3: such a child must not stay a zombie).
+        reap_children(l);
         let mut result = Ok(());
         loop {
             self.expire_timers();

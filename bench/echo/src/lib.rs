@@ -1,0 +1,2 @@
+//! Benchmark peers for `bench/echo.sh`; see the binaries.
+#![forbid(unsafe_code)]

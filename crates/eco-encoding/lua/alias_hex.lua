@@ -1,0 +1,3 @@
+-- eco.encoding.hex: alias loading the hex entry point of eco/encoding.so (one .so for both modules).
+local path = assert(package.searchpath('eco.encoding', package.cpath))
+return assert(package.loadlib(path, 'luaopen_eco_encoding_hex'))()

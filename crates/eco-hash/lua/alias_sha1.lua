@@ -1,0 +1,3 @@
+-- eco.hash.sha1: alias loading the sha1 entry point of eco/hash.so (one .so for the four modules).
+local path = assert(package.searchpath('eco.hash', package.cpath))
+return assert(package.loadlib(path, 'luaopen_eco_hash_sha1'))()
