@@ -47,6 +47,8 @@ T.go(function()
     c2, err2 = ssl.connect('127.0.0.1', port, { ca = cert, server_name = 'default.test' })
     T.eq(c2, nil, 'SNI default.test: not the trusted certificate')
     roundtrip(assert(ssl.connect('127.0.0.1', port, { ca = other })))                   -- SNI absent
+    -- a name OpenSSL refuses for SNI (empty) is ignored, as by the reference
+    roundtrip(assert(ssl.connect('127.0.0.1', port, { ca = other, server_name = '' })))
     roundtrip(assert(ssl.connect('127.0.0.1', port, { ca = cert, server_name = 'localhost' })))
 
     -- 14: CA file that cannot be loaded

@@ -12,6 +12,8 @@
 //!
 //! The native read/write hook contract that `eco.reader`/`eco.writer` accept (spec/eco.md 10.6)
 //! is [`ReadHook`]/[`WriteHook`]: a module hands them to Lua as light userdata.
+//! With the `hooks` feature, `hooks::Hooked` provides them for a stream type implementing the
+//! safe `hooks::HookStream` trait, so module crates can stay `#![forbid(unsafe_code)]`.
 
 use std::ffi::{c_char, c_int, c_void};
 

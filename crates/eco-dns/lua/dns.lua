@@ -191,8 +191,8 @@ function M.query(qname, opts)
     if is_ipv4(qname) then return { { type = M.TYPE_A, address = qname } } end
     if is_ipv6(qname) then return { { type = M.TYPE_AAAA, address = qname } } end
 
-    local qtype = opts.type or M.TYPE_A
-    if math.type(qtype) ~= 'integer' or qtype < 0 or qtype > 65535 then
+    local qtype = math.tointeger(opts.type or M.TYPE_A)
+    if not qtype or qtype < 0 or qtype > 65535 then
         error("bad argument #2 to 'query' (type must be an integer in 0..65535)", 2)
     end
 

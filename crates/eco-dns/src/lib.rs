@@ -11,8 +11,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use hickory_proto::op::{Message, MessageType, OpCode, Query};
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::Name;
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
@@ -52,22 +51,31 @@ pub struct Record {
 }
 
 /// Builds a query message: header (id, RD unless `no_recurse`, QDCOUNT 1), one question
-/// `name`/`qtype`/IN. The name's labels are taken as raw bytes; one trailing dot is tolerated.
+/// `name`/`qtype`/IN. The name's labels are taken as raw bytes (1..63 bytes each, at most 255
+/// bytes on the wire); one trailing dot is tolerated. Written directly rather than through
+/// hickory-proto's `Message` encoder, whose error and record types would triple the .so.
 pub fn build_query(name: &[u8], qtype: u16, id: u16, no_recurse: bool) -> Option<Vec<u8>> {
     let name = name.strip_suffix(b".").unwrap_or(name);
-    if name.len() > 255 || name.first() == Some(&b'.') {
+    if name.len() > 253 || name.first() == Some(&b'.') {
         return None;
     }
-    let mut qname = if name.is_empty() {
-        Name::root()
-    } else {
-        Name::from_labels(name.split(|&b| b == b'.')).ok()?
-    };
-    qname.set_fqdn(true);
-    let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
-    msg.metadata.recursion_desired = !no_recurse;
-    msg.add_query(Query::query(qname, RecordType::from(qtype)));
-    msg.to_vec().ok()
+    let mut out = Vec::with_capacity(18 + name.len());
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(if no_recurse { &[0, 0] } else { &[1, 0] });
+    out.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
+    if !name.is_empty() {
+        for label in name.split(|&b| b == b'.') {
+            let n = u8::try_from(label.len())
+                .ok()
+                .filter(|n| (1..=63).contains(n))?;
+            out.push(n);
+            out.extend_from_slice(label);
+        }
+    }
+    out.push(0);
+    out.extend_from_slice(&qtype.to_be_bytes());
+    out.extend_from_slice(&1u16.to_be_bytes());
+    Some(out)
 }
 
 fn name_bytes(name: &Name) -> Vec<u8> {

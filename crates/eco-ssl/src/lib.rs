@@ -265,10 +265,11 @@ impl UserData for SessionUd {
         m.add_method_mut("set_server_name", |_, this, name: mlua::LuaString| {
             match &mut this.0.get_mut().conn {
                 Conn::Fresh(ssl, _) => {
-                    let name = name.to_str()?;
-                    ssl.set_hostname(&name).map_err(|e| {
-                        mlua::Error::runtime(format!("set_server_name: {}", stack_text(&e)))
-                    })?;
+                    // As the reference, a name OpenSSL refuses (empty, too long) is not an error:
+                    // the ClientHello goes out without SNI.
+                    if let Ok(name) = name.to_str() {
+                        let _ = ssl.set_hostname(&name);
+                    }
                 }
                 Conn::Freed => return Err(mlua::Error::runtime("closed")),
                 // The ClientHello is gone: too late for SNI, as with the reference.
