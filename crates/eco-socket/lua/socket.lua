@@ -361,75 +361,69 @@ local TCP_OPTIONS = {
     { 'tcp_fastopen', 'tcp_fastopen', 'number' },
 }
 
-local function ip_family(ipaddr, fname)
+--- Family of an IP literal; raises at the caller of the public helper otherwise.
+local function ip_family(ipaddr)
     if type(ipaddr) == 'string' then
         if native.is_ipv4_address(ipaddr) then return AF_INET end
         if native.is_ipv6_address(ipaddr) then return AF_INET6 end
     end
-    error('not a valid IP address', 3)
+    error('not a valid IP address', 4)
 end
 
---- listen_tcp([ipaddr], port[, options]) -> listening socket | nil, err
-function M.listen_tcp(ipaddr, port, options)
-    options = type(options) == 'table' and options or {}
-    local family = options.ipv6 and AF_INET6 or AF_INET
-    local s, err = M.socket(family, SOCK_STREAM, 0, options)
-    if not s then return nil, err end
-    local ok, oerr = apply_options(s.sock, family, options, TCP_OPTIONS, 2)
+--- Returns `s` when the step succeeded, else closes `s` and returns `nil, err`.
+local function or_close(s, ok, err)
     if not ok then
         s:close()
-        return nil, oerr
-    end
-    local b, berr = check(2, s.sock:bind(ipaddr, port))
-    if not b then
-        s:close()
-        return nil, berr
-    end
-    local l, lerr = s:listen(options.backlog)
-    if not l then
-        s:close()
-        return nil, lerr
+        return nil, err
     end
     return s
 end
 
+--- A socket of `typ` bound to ipaddr:port (`options.ipv6` picks IPv6), plus `extra` options.
+local function bound_ip(typ, ipaddr, port, options, extra)
+    options = type(options) == 'table' and options or {}
+    local family = options.ipv6 and AF_INET6 or AF_INET
+    local s, err = M.socket(family, typ, 0, options)
+    if not s then return nil, err end
+    if extra then
+        local ok, oerr = apply_options(s.sock, family, options, extra, 3)
+        if not ok then return or_close(s, nil, oerr) end
+    end
+    return or_close(s, check(3, s.sock:bind(ipaddr, port)))
+end
+
+--- A socket of `typ` connected to an IP literal.
+local function connected_ip(typ, ipaddr, port, options)
+    local s, err = M.socket(ip_family(ipaddr), typ, 0, options)
+    if not s then return nil, err end
+    return or_close(s, s:connect(ipaddr, port))
+end
+
+--- listen_tcp([ipaddr], port[, options]) -> listening socket | nil, err
+function M.listen_tcp(ipaddr, port, options)
+    local s, err = bound_ip(SOCK_STREAM, ipaddr, port, options, TCP_OPTIONS)
+    if not s then return nil, err end
+    return or_close(s, s:listen(type(options) == 'table' and options.backlog or nil))
+end
+
 --- connect_tcp(ipaddr, port[, options]) -> connected socket | nil, err
 function M.connect_tcp(ipaddr, port, options)
-    local family = ip_family(ipaddr, 'connect_tcp')
-    local s, err = M.socket(family, SOCK_STREAM, 0, options)
+    local s, err = connected_ip(SOCK_STREAM, ipaddr, port, options) -- not a tail call: error levels count this frame
     if not s then return nil, err end
-    local c, cerr = s:connect(ipaddr, port)
-    if not c then
-        s:close()
-        return nil, cerr
-    end
     return s
 end
 
 --- listen_udp([ipaddr], port[, options]) -> bound socket | nil, err
 function M.listen_udp(ipaddr, port, options)
-    options = type(options) == 'table' and options or {}
-    local family = options.ipv6 and AF_INET6 or AF_INET
-    local s, err = M.socket(family, SOCK_DGRAM, 0, options)
+    local s, err = bound_ip(SOCK_DGRAM, ipaddr, port, options) -- not a tail call: error levels count this frame
     if not s then return nil, err end
-    local b, berr = check(2, s.sock:bind(ipaddr, port))
-    if not b then
-        s:close()
-        return nil, berr
-    end
     return s
 end
 
 --- connect_udp(ipaddr, port[, options]) -> connected socket | nil, err
 function M.connect_udp(ipaddr, port, options)
-    local family = ip_family(ipaddr, 'connect_udp')
-    local s, err = M.socket(family, SOCK_DGRAM, 0, options)
+    local s, err = connected_ip(SOCK_DGRAM, ipaddr, port, options) -- not a tail call: error levels count this frame
     if not s then return nil, err end
-    local c, cerr = s:connect(ipaddr, port)
-    if not c then
-        s:close()
-        return nil, cerr
-    end
     return s
 end
 
@@ -439,15 +433,11 @@ function M.listen_unix(path, options)
     if not s then return nil, err end
     local b, berr = check(2, s.sock:bind(path))
     if not b then
+        -- not `s:close()`: the path belongs to someone else, it must not be unlinked
         s.sock:close()
         return nil, berr
     end
-    local l, lerr = s:listen(type(options) == 'table' and options.backlog or nil)
-    if not l then
-        s:close()
-        return nil, lerr
-    end
-    return s
+    return or_close(s, s:listen(type(options) == 'table' and options.backlog or nil))
 end
 
 --- connect_unix(server_path[, local_path]) -> connected socket | nil, err
@@ -456,17 +446,9 @@ function M.connect_unix(server_path, local_path)
     if not s then return nil, err end
     if local_path then
         local b, berr = s:bind(local_path)
-        if not b then
-            s:close()
-            return nil, berr
-        end
+        if not b then return or_close(s, nil, berr) end
     end
-    local c, cerr = s:connect(server_path)
-    if not c then
-        s:close()
-        return nil, cerr
-    end
-    return s
+    return or_close(s, s:connect(server_path))
 end
 
 local function str_arg(s, fname)
