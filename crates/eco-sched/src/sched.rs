@@ -549,6 +549,11 @@ impl Sched {
                 continue;
             }
             let mut events = std::mem::take(&mut self.events);
+            if events.is_empty() {
+                // A nested loop (eco.loop() from a coroutine resumed by an outer dispatch): the
+                // outer level holds the buffer.
+                events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+            }
             let n = match sys::epoll_wait(self.ep, &mut events, timeout, &mut self.have_pwait2) {
                 Ok(n) => n,
                 Err(libc::EINTR) => 0,
