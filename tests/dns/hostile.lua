@@ -85,10 +85,19 @@ modes.tcshort, modes.tcwrongid, modes.tctc, modes.tcnolisten = modes.tc, modes.t
 
 --- Starts a fake server on 127.0.0.1: UDP (and TCP on the same port unless `no_tcp`).
 local function server(no_tcp)
-    local udp = assert(socket.listen_udp('127.0.0.1', 0))
+    -- The TCP listener must share the UDP port number; that number may be taken for TCP (an
+    -- earlier test's connection in TIME_WAIT, another process), so retry with fresh ports.
+    local udp, port, tcp
+    for _ = 1, 50 do
+        udp = assert(socket.listen_udp('127.0.0.1', 0))
+        port = udp:getsockname().port
+        if no_tcp then break end
+        tcp = socket.listen_tcp('127.0.0.1', port, { reuseaddr = true })
+        if tcp then break end
+        udp:close()
+    end
+    assert(no_tcp or tcp, 'no port free for both UDP and TCP')
     local other = assert(socket.listen_udp('127.0.0.1', 0))
-    local port = udp:getsockname().port
-    local tcp = not no_tcp and assert(socket.listen_tcp('127.0.0.1', port)) or nil
     local srv = { port = port, queries = 0 }
     eco.run(function()
         while true do

@@ -179,6 +179,35 @@ const MODULES: &[Module] = &[
     ),
     native("eco.ssl", "eco-ssl", "eco/ssl.so", "lua-eco-ssl"),
     native("eco.dns", "eco-dns", "eco/dns.so", "lua-eco-dns"),
+    native("eco.http", "eco-http", "eco/http.so", "lua-eco-http"),
+    lua(
+        "eco.http.url",
+        "eco-http",
+        "crates/eco-http/lua/alias_url.lua",
+        "eco/http/url.lua",
+        "lua-eco-http",
+    ),
+    lua(
+        "eco.http.client",
+        "eco-http",
+        "crates/eco-http/lua/alias_client.lua",
+        "eco/http/client.lua",
+        "lua-eco-http",
+    ),
+    lua(
+        "eco.http.server",
+        "eco-http",
+        "crates/eco-http/lua/alias_server.lua",
+        "eco/http/server.lua",
+        "lua-eco-http",
+    ),
+    native(
+        "eco.websocket",
+        "eco-websocket",
+        "eco/websocket.so",
+        "lua-eco-websocket",
+    ),
+    native("eco.mqtt", "eco-mqtt", "eco/mqtt.so", "lua-eco-mqtt"),
     lua(
         "eco.net",
         "eco-net",
@@ -231,9 +260,24 @@ const PACKAGES: &[Package] = &[
         "TLS client and server streams for lua-eco (eco.ssl)",
     ),
     pkg(
+        "lua-eco-websocket",
+        "lua-eco, lua-eco-socket",
+        "WebSocket (RFC 6455) client and server for lua-eco (eco.websocket)",
+    ),
+    pkg(
         "lua-eco-dns",
         "lua-eco, lua-eco-socket",
         "Stub DNS resolver (hosts, resolv.conf, UDP with TCP retry) for lua-eco (eco.dns)",
+    ),
+    pkg(
+        "lua-eco-http",
+        "lua-eco, lua-eco-socket, lua-eco-file, lua-eco-dns",
+        "HTTP/1.1 client and server and URL helpers for lua-eco (eco.http.url, eco.http.client, eco.http.server; https needs lua-eco-ssl)",
+    ),
+    pkg(
+        "lua-eco-mqtt",
+        "lua-eco, lua-eco-socket",
+        "MQTT 3.1.1 client for lua-eco (eco.mqtt; MQTT over TLS needs lua-eco-ssl)",
     ),
     pkg(
         "lua-eco-net",
@@ -1127,14 +1171,26 @@ impl Ctx {
         let mut b = Command::new(&self.cargo);
         b.args(["build", "--release", "-p", "eco-bench-echo"]);
         run(b)?;
-        let mut e = Command::new("bash");
-        e.arg(self.root.join("bench/echo.sh"));
-        self.lua_env(&mut e);
-        e.env("ECO", self.eco_bin(Profile::Release));
-        if let Some(l) = lua {
-            e.env("LUA", l);
+        let mut scripts = vec!["bench/echo.sh"];
+        // HTTP hello world against nginx, when wrk and nginx are installed.
+        if find_in_path("wrk").is_some() && find_in_path("nginx").is_some() {
+            scripts.push("bench/http.sh");
+        } else {
+            eprintln!(
+                "xtask: wrk or nginx not found, skipping bench/http.sh (apt-get install wrk nginx)"
+            );
         }
-        run(e).map(|_| true)
+        for script in scripts {
+            let mut e = Command::new("bash");
+            e.arg(self.root.join(script));
+            self.lua_env(&mut e);
+            e.env("ECO", self.eco_bin(Profile::Release));
+            if let Some(l) = &lua {
+                e.env("LUA", l);
+            }
+            run(e)?;
+        }
+        Ok(true)
     }
 }
 

@@ -20,6 +20,8 @@ const WRITER_T: &CStr = c"eco{writer}";
 const BUF_SIZE: usize = 4096;
 /// Largest single read for `read(n)` with an empty buffer.
 const MAX_DIRECT_READ: usize = 1 << 20;
+/// Reads up to this size go through a stack buffer.
+const STACK_READ: usize = 64 * 1024;
 
 const ERR_OBJ_BUSY: &str = "another coroutine is already waiting on this I/O object";
 const ERR_FD_READ_BUSY: &str =
@@ -449,6 +451,17 @@ unsafe fn reader_read_impl(l: State, resumed: bool) -> R {
                     rd.w = 0;
                     let p = rd.buf.as_mut_ptr();
                     rd.read_into(p, want)
+                } else if want <= STACK_READ {
+                    // Servers typically ask for 64 KiB at a time: read on the stack rather than
+                    // allocating (and freeing) that much per call.
+                    let mut tmp = [0u8; STACK_READ];
+                    match rd.read_into(tmp.as_mut_ptr(), want) {
+                        Fill::Data(k) => {
+                            push_bytes(l, &tmp[..k]);
+                            return Ok(Ret::N(1));
+                        }
+                        f => f,
+                    }
                 } else {
                     rd.acc.clear();
                     rd.acc.reserve(want);

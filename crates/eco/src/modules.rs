@@ -31,8 +31,14 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
         ("eco.internal.file", eco_file::open_internal),
         ("eco.log", eco_log::open),
         ("eco.ssl", eco_ssl::open),
+        ("eco.websocket", eco_websocket::open),
         ("eco.dns", eco_dns::open),
+        ("eco.http", eco_http::open),
+        ("eco.http.url", eco_http::open_url),
+        ("eco.http.client", eco_http::open_client),
+        ("eco.http.server", eco_http::open_server),
         ("eco.net", eco_net::open),
+        ("eco.mqtt", eco_mqtt::open),
     ];
     for &(name, open) in rust {
         let f: Function = lua.create_function(move |lua, ()| open(lua))?;

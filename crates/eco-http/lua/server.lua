@@ -1,0 +1,628 @@
+--- eco.http.server: coroutine-per-connection HTTP/1.1 server (spec/http.md part C).
+-- Request heads are parsed natively (httparse) over the bytes received so far, with limits that
+-- `listen`'s options can change: `max_request_line` (8192 bytes, else 414), `max_header_line`
+-- (8192, else 431), `max_headers` (100, else 431), `max_head` (65536 bytes for the whole head,
+-- else 431; it bounds buffering and re-parsing), `header_timeout` (10 s for the whole head once
+-- its first byte arrived, else 408), `max_body` (64 MiB of declared or chunked body, else 413).
+-- Malformed requests get 400. Each of these closes the connection.
+-- Extensions beyond the spec: chunked request bodies are decoded by `read_body`, and
+-- `Expect: 100-continue` is answered when the handler first reads the body.
+-- @module eco.http.server
+local native = ...
+
+local eco = require 'eco'
+local socket = require 'eco.socket'
+local file = require 'eco.file'
+local url = require 'eco.http.url'
+local stream = native.stream
+
+local M = {}
+
+local reasons = {
+    [100] = 'Continue', [101] = 'Switching Protocols', [102] = 'Processing', [200] = 'OK',
+    [201] = 'Created', [202] = 'Accepted', [203] = 'Non-Authoritative Information',
+    [204] = 'No Content', [205] = 'Reset Content', [206] = 'Partial Content', [207] = 'Multi-Status',
+    [208] = 'Already Reported', [226] = 'IM Used', [300] = 'Multiple Choices',
+    [301] = 'Moved Permanently', [302] = 'Found', [303] = 'See Other', [304] = 'Not Modified',
+    [305] = 'Use Proxy', [307] = 'Temporary Redirect', [308] = 'Permanent Redirect',
+    [400] = 'Bad Request', [401] = 'Unauthorized', [402] = 'Payment Required', [403] = 'Forbidden',
+    [404] = 'Not Found', [405] = 'Method Not Allowed', [406] = 'Not Acceptable',
+    [407] = 'Proxy Authentication Required', [408] = 'Request Timeout', [409] = 'Conflict',
+    [410] = 'Gone', [411] = 'Length Required', [412] = 'Precondition Failed',
+    [413] = 'Payload Too Large', [414] = 'URI Too Long', [415] = 'Unsupported Media Type',
+    [416] = 'Range Not Satisfiable', [417] = 'Expectation Failed', [421] = 'Misdirected Request',
+    [422] = 'Unprocessable Entity', [423] = 'Locked', [424] = 'Failed Dependency',
+    [426] = 'Upgrade Required', [428] = 'Precondition Required', [429] = 'Too Many Requests',
+    [431] = 'Request Header Fields Too Large', [451] = 'Unavailable For Legal Reasons',
+    [500] = 'Internal Server Error', [501] = 'Not Implemented', [502] = 'Bad Gateway',
+    [503] = 'Service Unavailable', [504] = 'Gateway Timeout', [505] = 'HTTP Version Not Supported',
+    [506] = 'Variant Also Negotiates', [507] = 'Insufficient Storage', [508] = 'Loop Detected',
+    [510] = 'Not Extended', [511] = 'Network Authentication Required',
+}
+
+for code, reason in pairs(reasons) do
+    M['STATUS_' .. reason:upper():gsub('[^%w]', '_')] = code
+end
+
+local mime = {}
+for types, m in pairs({
+    ['txt log lua README md cfg conf'] = 'text/plain', js = 'text/javascript', css = 'text/css',
+    ['htm html'] = 'text/html', ['diff patch'] = 'text/x-patch', c = 'text/x-csrc',
+    h = 'text/x-chdr', ['o ko'] = 'text/x-object', bmp = 'image/bmp', gif = 'image/gif',
+    png = 'image/png', ['jpg jpeg'] = 'image/jpeg', svg = 'image/svg+xml',
+    json = 'application/json', jsonp = 'application/javascript', zip = 'application/zip',
+    pdf = 'application/pdf', ['xml xsl'] = 'application/xml', doc = 'application/msword',
+    ppt = 'application/vnd.ms-powerpoint', xls = 'application/vnd.ms-excel',
+    odt = 'application/vnd.oasis.opendocument.text',
+    odp = 'application/vnd.oasis.opendocument.presentation', pl = 'application/x-perl',
+    sh = 'application/x-shellscript', php = 'application/x-php', deb = 'application/x-deb',
+    iso = 'application/x-cd-image', tgz = 'application/x-compressed-tar',
+    gz = 'application/x-gzip', tbz = 'application/x-bzip-compressed-tar',
+    bz2 = 'application/x-bzip', tar = 'application/x-tar', rar = 'application/x-rar-compressed',
+    mp3 = 'audio/mpeg', ogg = 'audio/x-vorbis+ogg', wav = 'audio/x-wav', ['mpg mpeg'] = 'video/mpeg',
+    avi = 'video/x-msvideo',
+}) do
+    for s in types:gmatch('%S+') do mime[s] = m end
+end
+
+local wire_names = {}
+for _, n in ipairs({ 'Content-Type', 'Content-Length', 'Transfer-Encoding', 'Connection', 'Server',
+    'Date', 'ETag', 'Last-Modified', 'Content-Encoding', 'Keep-Alive', 'Location', 'If-None-Match',
+    'If-Modified-Since' }) do
+    wire_names[n:lower()] = n
+end
+
+local function wire_name(k)
+    return wire_names[k] or (k:gsub('^%l', string.upper):gsub('(%-+)(%l)', function(d, c)
+        return d .. c:upper()
+    end))
+end
+
+local log_mod
+local function log(level, ...)
+    if log_mod == nil then
+        local ok, m = pcall(require, 'eco.log')
+        log_mod = ok and m or false
+    end
+    if log_mod then log_mod[level](...) end
+end
+
+local date_cache, date_sec = nil, nil
+local function http_date()
+    local now = os.time()
+    if now ~= date_sec then
+        date_sec, date_cache = now, native.http_date(now)
+    end
+    return date_cache
+end
+
+local con = {}
+con.__index = con
+
+local HEAD_SENT = 'http head has been sent'
+
+--- Peer address table.
+function con:remote_addr()
+    return self.peer
+end
+
+--- Sets the status (custom reason optional). @return true
+function con:set_status(code, reason)
+    local resp = self.resp
+    if resp.head_sent then error(HEAD_SENT, 2) end
+    resp.code = code
+    resp.status = reason
+    return true
+end
+
+--- Stores a response header under its lowercased name.
+function con:add_header(name, value)
+    local resp = self.resp
+    if resp.head_sent then error(HEAD_SENT, 2) end
+    assert(type(value) == 'string' or type(value) == 'number', 'value must be a string or number')
+    resp.headers[name:lower()] = value
+end
+
+local function build_head(self)
+    local resp = self.resp
+    local code = resp.code
+    local h = resp.headers
+    h.server = 'Lua-eco/' .. eco.VERSION
+    h.date = http_date()
+    local ka = self.options.http_keepalive
+    if ka > 0 then h['keep-alive'] = 'timeout=' .. ka end
+    if (code >= 100 and code < 200) or code == 204 or code == 304 then
+        h['transfer-encoding'] = nil
+        if code ~= 101 and not h['content-length'] then h['content-length'] = 0 end
+        resp.chunked = false
+    elseif h['transfer-encoding'] then
+        resp.chunked = tostring(h['transfer-encoding']):lower() == 'chunked'
+    elseif not h['content-length'] then
+        h['transfer-encoding'] = 'chunked'
+        resp.chunked = true
+    else
+        resp.chunked = false
+    end
+    local reason = resp.status or reasons[code]
+    local t = { string.format('HTTP/%d.%d %d', resp.major_version, resp.minor_version, code) }
+    t[1] = t[1] .. (reason and (' ' .. reason) or '') .. '\r\n'
+    for k, v in pairs(h) do
+        t[#t + 1] = wire_name(k) .. ': ' .. tostring(v) .. '\r\n'
+    end
+    t[#t + 1] = '\r\n'
+    resp.head_sent = true
+    resp.data[#resp.data + 1] = table.concat(t)
+end
+
+--- Buffers the arguments (tostring'd); in chunked mode one call is one chunk. @return true
+function con:send(...)
+    local resp = self.resp
+    if not resp.head_sent then build_head(self) end
+    local n = select('#', ...)
+    local parts = {}
+    for i = 1, n do parts[i] = tostring((select(i, ...))) end
+    local s = table.concat(parts)
+    if #s == 0 then return true end
+    if resp.chunked then
+        s = string.format('%x\r\n', #s) .. s .. '\r\n'
+    end
+    resp.data[#resp.data + 1] = s
+    return true
+end
+
+--- Writes the head (built if needed) and the buffered data. @return true | nil, err
+function con:flush()
+    local resp = self.resp
+    if not resp.head_sent then build_head(self) end
+    if #resp.data == 0 then return true end
+    local data = table.concat(resp.data)
+    resp.data = {}
+    local ok, err = self.sock:send(data)
+    if not ok then return nil, err end
+    return true
+end
+
+--- Error response; the connection closes afterwards. @return true
+function con:send_error(code, reason, content)
+    if type(code) ~= 'number' then error('invalid code: ' .. tostring(code), 2) end
+    self:set_status(code, reason)
+    self:add_header('connection', 'close')
+    if content then
+        self:send(content)
+    else
+        self:add_header('content-length', 0)
+        build_head(self)
+    end
+    return true
+end
+
+--- Redirect (code 300..308). @return true
+function con:redirect(code, location)
+    assert(type(code) == 'number' and code >= 300 and code <= 308, 'invalid redirect code')
+    self:add_header('location', location)
+    return self:send_error(code)
+end
+
+local function continue100(self)
+    if self.expect_continue then
+        self.expect_continue = false
+        local ok, err = self.sock:send('HTTP/1.1 100 Continue\r\n\r\n')
+        if not ok then return nil, err end
+    end
+    return true
+end
+
+-- Next piece of a chunked request body into self.chunk_left; false at the end.
+local function next_chunk(self, timeout)
+    local st = self.stream
+    if self.chunk_first then
+        self.chunk_first = false
+    else
+        local _, err = st:readline(timeout, 64)
+        if err then return nil, err end
+    end
+    local line, err = st:readline(timeout, 1024)
+    if not line then return nil, err end
+    local hex = line:match('^%x+')
+    if not hex or #hex > 12 then return nil, 'bad chunk' end
+    local size = tonumber(hex, 16)
+    if size == 0 then
+        while true do
+            local l, lerr = st:readline(timeout, 8192)
+            if not l then return nil, lerr end
+            if l == '' then break end
+        end
+        self.chunked_req = false
+        self.body_remain = 0
+        return false
+    end
+    self.body_total = self.body_total + size
+    if self.body_total > self.options.max_body then
+        self.too_large = true
+        return nil, 'payload too large'
+    end
+    self.body_remain = size
+    return true
+end
+
+--- Up to `count` bytes (default all) of the request body; "" when none remains.
+-- @return data | nil, err
+function con:read_body(count, timeout)
+    local ok, err = continue100(self)
+    if not ok then return nil, err end
+    local parts = {}
+    local want = count or math.huge
+    while want > 0 do
+        if self.body_remain == 0 then
+            if not self.chunked_req then break end
+            local more, cerr = next_chunk(self, timeout)
+            if more == nil then return nil, cerr end
+            if not more then break end
+        end
+        local n = math.min(want, self.body_remain)
+        local data, rerr = self.stream:readfull(n, timeout)
+        if not data then return nil, rerr end
+        self.body_remain = self.body_remain - n
+        want = want - n
+        parts[#parts + 1] = data
+    end
+    return table.concat(parts)
+end
+
+--- Reads and drops the rest of the request body. @return true | nil, err
+function con:discard_body()
+    if self.expect_continue then
+        -- the client waits for our go-ahead: it never sent the body
+        self.body_remain, self.chunked_req = 0, false
+        return nil, 'expectation not met'
+    end
+    while self.body_remain > 0 or self.chunked_req do
+        local d, err = self:read_body(65536)
+        if not d then return nil, err end
+        if d == '' then break end
+    end
+    return true
+end
+
+--- Streaming multipart/form-data parser (C.7). @return event, data | nil, err
+function con:read_formdata(req, timeout)
+    local f = req.form
+    self.formdata_used = true
+    if f.state == 'end' then return 'end' end
+    local st = self.stream
+    if not f.state then
+        if req.method ~= 'POST' then return nil, 'not allowed method' end
+        local ct = req.headers['content-type'] or ''
+        local b = ct:lower():find('^%s*multipart/form%-data') and ct:match('[Bb][Oo][Uu][Nn][Dd][Aa][Rr][Yy]=%s*"?([^";]+)"?')
+        if not b then return nil, 'bad request' end
+        b = b:match('^%s*(.-)%s*$')
+        local ok, err = continue100(self)
+        if not ok then return nil, err end
+        local line, lerr = st:readline(timeout)
+        if not line then return nil, lerr end
+        if line ~= '--' .. b then return nil, 'bad request' end
+        f.delim = '\r\n--' .. b
+        f.state = 'header'
+    end
+    if f.state == 'header' then
+        local line, err = st:readline(timeout)
+        if not line then return nil, err end
+        if line == '' then
+            f.state = 'body'
+        else
+            local name, value = line:match('^([^:%s]+)%s*:%s*(.-)%s*$')
+            if not name then return nil, 'invalid http header' end
+            return 'header', { name:lower(), value }
+        end
+    end
+    if f.state == 'body' then
+        local delim = f.delim
+        while true do
+            local i = st.buf:find(delim, 1, true)
+            if i then
+                local data = st.buf:sub(1, i - 1)
+                st.buf = st.buf:sub(i + #delim)
+                f.state = 'after'
+                return 'body', { data, true }
+            end
+            if #st.buf > #delim then
+                local n = #st.buf - #delim + 1
+                local data = st.buf:sub(1, n)
+                st.buf = st.buf:sub(n + 1)
+                return 'body', { data }
+            end
+            local ok, err = st:fill(timeout)
+            if not ok then return nil, err end
+        end
+    end
+    -- after a delimiter: "--" ends, CRLF starts the next part
+    local two, err = st:readfull(2, timeout)
+    if not two then return nil, err end
+    if two == '--' then
+        f.state = 'end'
+        return 'end'
+    elseif two == '\r\n' then
+        f.state = 'header'
+        return self:read_formdata(req, timeout)
+    end
+    return nil, 'bad request'
+end
+
+--- Sends `count` bytes of a file from `offset`. @return true | nil, err
+function con:send_file(path, count, offset)
+    local st, err = file.stat(path)
+    if not st then return nil, err end
+    if st.type ~= 'REG' then return nil, 'forbidden' end
+    local ok, ferr = self:flush()
+    if not ok then return nil, ferr end
+    local size = st.size
+    if offset and offset > -1 then size = size - offset else offset = 0 end
+    if not count or count > size then count = size end
+    if count <= 0 then return true end
+    if self.resp.chunked then
+        ok, ferr = self.sock:send(string.format('%x\r\n', count))
+        if not ok then return nil, ferr end
+    end
+    ok, ferr = self.sock:sendfile(path, count, offset)
+    if not ok then return nil, ferr end
+    if self.resp.chunked then
+        ok, ferr = self.sock:send('\r\n')
+        if not ok then return nil, ferr end
+    end
+    return true
+end
+
+--- Static file serving from options.docroot (C.9). @return true | nil, err
+function con:serve_file(req)
+    local segs = {}
+    for seg in req.path:gmatch('[^/]+') do
+        if seg == '..' then
+            if #segs == 0 then return self:send_error(403) end
+            segs[#segs] = nil
+        elseif seg ~= '.' then
+            segs[#segs + 1] = seg
+        end
+    end
+    local path = '/' .. table.concat(segs, '/')
+    if path == '/' then path = '/' .. self.options.index end
+    local phy = self.options.docroot .. path
+    local suffix = phy:match('[%w]*$')
+    local h = {}
+    if self.options.gzip and suffix ~= 'gz' and file.access(phy .. '.gz', 'r') then
+        phy = phy .. '.gz'
+        h['content-encoding'] = 'gzip'
+    end
+    if not file.access(phy) then return self:send_error(404) end
+    if not file.access(phy, 'r') then return self:send_error(403) end
+    local st, err = file.stat(phy)
+    if not st then
+        return self:send_error(500, nil, string.format('stat "%s" fail: %s', phy, err))
+    end
+    if st.type ~= 'REG' then return self:send_error(403) end
+    if req.method ~= 'GET' and req.method ~= 'HEAD' then return self:send_error(405) end
+    for k, v in pairs(h) do self:add_header(k, v) end
+    local etag = string.format('%x-%x', st.ino, st.size)
+    self:add_header('etag', etag)
+    self:add_header('last-modified', native.http_date(st.mtime))
+    local ims = req.headers['if-modified-since']
+    ims = ims and native.parse_http_date(ims)
+    if req.headers['if-none-match'] == etag or (ims and ims >= st.mtime) then
+        self:set_status(304)
+        self:add_header('content-length', 0)
+        return true
+    end
+    self:add_header('content-type', mime[suffix] or 'application/octet-stream')
+    self:add_header('content-length', st.size)
+    if req.method == 'HEAD' then return true end
+    return self:send_file(phy)
+end
+
+local function parse_query(qs)
+    local q = {}
+    for item in qs:gmatch('[^&]+') do
+        local k, v = item:match('^([^=]+)=(.*)$')
+        if k then
+            if v:find('%', 1, true) then v = url.unescape(v) end
+            q[k] = v
+        end
+    end
+    return q
+end
+
+-- Lingering close: drains what the client is still sending (at most 2 s, 0.5 s idle, 8 MiB)
+-- so that closing with unread data does not reset the response away.
+local function linger(self)
+    local t_end, n = native.clock() + 2, 0
+    while n < 8 * 1024 * 1024 do
+        local left = t_end - native.clock()
+        if left <= 0 then break end
+        local d = self.sock:read(65536, math.min(left, 0.5))
+        if not d then break end
+        n = n + #d
+    end
+end
+
+-- Sends a bare error status for a rejected head and closes (400, 408, 413, 414, 431).
+local function reject(self, code, why)
+    log('err', self.tag .. why)
+    self.resp = { code = code, headers = {}, data = {}, major_version = 1, minor_version = 1 }
+    self:send_error(code)
+    if self:flush() then self.linger = true end
+end
+
+-- Reads one request head. @return req | nil (connection to close)
+local function read_head(self)
+    local st, opts = self.stream, self.options
+    local deadline
+    while true do
+        local method, path, minor, headers, len = native.parse_request(st.buf,
+            opts.max_request_line, opts.max_header_line, opts.max_headers)
+        if method == nil then
+            local why = ({ [414] = 'request line too long', [431] = 'request header too large' })[path]
+            return reject(self, path, why or 'malformed http request')
+        elseif (method and len or #st.buf) > opts.max_head then
+            return reject(self, 431, 'request header too large')
+        elseif method then
+            st.buf = st.buf:sub(len + 1)
+            return { method = method, path = path, minor = minor, headers = headers }
+        end
+        local timeout
+        if st.buf:find('%S') then
+            deadline = deadline or native.clock() + opts.header_timeout
+            timeout = deadline - native.clock()
+            if timeout <= 0 then return reject(self, 408, 'request header timeout') end
+        else
+            timeout = opts.http_keepalive > 0 and opts.http_keepalive or 3
+        end
+        local ok, err = st:fill(timeout)
+        if not ok then
+            if err == 'timeout' and st.buf:find('%S') then
+                return reject(self, 408, 'request header timeout')
+            end
+            if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
+            return nil
+        end
+        if not deadline and st.buf:find('%S') then
+            deadline = native.clock() + opts.header_timeout
+        end
+    end
+end
+
+local function serve(self, handler)
+    local opts = self.options
+    while true do
+        local h = read_head(self)
+        if not h then return end
+        local headers = h.headers
+        local req = {
+            method = h.method, raw_path = h.path, major_version = 1, minor_version = h.minor,
+            headers = headers, form = {},
+        }
+        local path, qs = h.path:match('^([^?]*)%??(.*)$')
+        if path:find('%', 1, true) then path = url.unescape(path) end
+        req.path, req.query_string, req.query = path, qs, parse_query(qs)
+
+        self.resp = { code = 200, headers = {}, data = {}, head_sent = false, chunked = false,
+            major_version = 1, minor_version = h.minor }
+        self.body_remain, self.chunked_req, self.body_total = 0, false, 0
+        local te, cl = headers['transfer-encoding'], headers['content-length']
+        if te then
+            if te:lower() ~= 'chunked' or cl then
+                return reject(self, 400, 'unsupported transfer-encoding: ' .. te)
+            end
+            self.chunked_req, self.chunk_first = true, true
+        elseif cl then
+            if not cl:find('^%d+$') or #cl > 15 then
+                return reject(self, 400, 'invalid content-length: ' .. cl)
+            end
+            self.body_remain = math.tointeger(tonumber(cl))
+            if self.body_remain > opts.max_body then
+                return reject(self, 413, 'request body too large: ' .. cl)
+            end
+        end
+        local expect = headers.expect
+        self.expect_continue = h.minor >= 1 and expect and expect:lower() == '100-continue'
+            and (self.body_remain > 0 or self.chunked_req)
+
+        local ret = handler(self, req)
+        if ret == false then return end
+        local resp = self.resp
+        if self.too_large and not resp.head_sent then
+            return reject(self, 413, 'request body too large')
+        end
+        if resp.code == 101 then return end
+        if not resp.head_sent then build_head(self) end
+        if resp.chunked then resp.data[#resp.data + 1] = '0\r\n\r\n' end
+        local ok, err = self:flush()
+        if not ok then
+            log('err', self.tag .. 'flush data: ' .. tostring(err))
+            return
+        end
+        log('debug', string.format('%s"%s %s HTTP/1.%d" %d', self.tag, req.method, req.raw_path,
+            req.minor_version, resp.code))
+        local conn = headers.connection and headers.connection:lower()
+        local rconn = resp.headers.connection and tostring(resp.headers.connection):lower()
+        if opts.http_keepalive < 1 or h.minor == 0 or conn == 'close' or conn == 'upgrade'
+            or rconn == 'close' or self.formdata_used then
+            return
+        end
+        ok, err = self:discard_body()
+        if not ok then
+            log('err', self.tag .. 'discard body: ' .. tostring(err))
+            return
+        end
+    end
+end
+
+local function run_connection(sock, peer, options, handler, ssl_server, live)
+    live[sock] = true
+    if ssl_server then
+        local s, err = ssl_server:handshake(sock)
+        if not s then
+            log('err', string.format('%s:%s: ssl handshake: %s', peer.ipaddr, peer.port, err))
+            return
+        end
+        live[sock] = nil
+        sock = s
+        live[sock] = true
+    end
+    local self = setmetatable({
+        sock = sock, peer = peer, options = options, stream = stream.new(sock),
+        tag = string.format('%s:%s: ', peer.ipaddr, peer.port), body_remain = 0,
+    }, con)
+    log('debug', self.tag .. 'new connection')
+    local ok, err = pcall(serve, self, handler)
+    if ok and (self.linger or self.body_remain > 0 or self.chunked_req) then
+        linger(self)
+    end
+    live[sock] = nil
+    sock:close()
+    if not ok then error(err, 0) end
+end
+
+local defaults = {
+    docroot = '.', index = 'index.html', http_keepalive = 30, max_request_line = 8192,
+    max_header_line = 8192, max_headers = 100, max_head = 65536, header_timeout = 10, max_body = 64 * 1024 * 1024,
+}
+
+--- Listens and serves forever; returns only on failure.
+-- @return nil, err
+function M.listen(ipaddr, port, options, handler)
+    options = options or {}
+    for k, v in pairs(defaults) do
+        if options[k] == nil then options[k] = v end
+    end
+    local docroot = options.docroot
+    if docroot ~= '/' and docroot:sub(-1) == '/' then options.docroot = docroot:sub(1, -2) end
+    local l, err, ssl_server
+    if options.cert and options.key then
+        ssl_server, err = require('eco.ssl').listen(ipaddr, port, options)
+        if not ssl_server then return nil, err end
+        options.ssl = true
+        l = ssl_server
+    else
+        l, err = socket.listen_tcp(ipaddr, port, options)
+        if not l then return nil, err end
+    end
+    -- extension: closing options.listener makes listen return nil, "canceled" and closes the
+    -- connections still open
+    options.listener = l
+    local live = {}
+    log('debug', string.format('listen on: %s %s%s', ipaddr or '*', port, ssl_server and ' ssl' or ''))
+    while true do
+        local sock, peer
+        if ssl_server then
+            sock, peer = ssl_server:accept_tcp()
+        else
+            sock, peer = l:accept()
+        end
+        if not sock then
+            l:close()
+            for s in pairs(live) do s:close() end
+            return nil, peer
+        end
+        eco.run(run_connection, sock, peer, options, handler, ssl_server, live)
+    end
+end
+
+return M
