@@ -120,34 +120,57 @@ fn finish<T>(
     (-EIO, slot.err.as_ptr())
 }
 
+/// The `Slot<T>` behind a hook's `ctx`, if `ctx` is one (non-null, with `T`'s tag).
+///
+/// # Safety
+/// `ctx` must be null or a pointer produced by `Hooked::ctx` that is still alive.
+unsafe fn slot_of<'a, T: HookStream>(ctx: *mut c_void) -> Option<&'a mut Slot<T>> {
+    if ctx.is_null() {
+        return None;
+    }
+    // SAFETY: `ctx` is a light userdata that our native modules produce with `Hooked::ctx` and
+    // pair with the matching hook (Lua code cannot forge such pointers); `Slot` is `repr(C)` with
+    // `tag` first, so reading that word is valid for any `Slot<_>`, and a foreign stream type is
+    // rejected before the rest is interpreted.
+    if unsafe { *(ctx as *const usize) } != tag_of::<T>() {
+        return None;
+    }
+    // SAFETY: the tag matched, so `ctx` points at a live `Slot<T>` owned by a `Hooked<T>` that the
+    // module keeps alive while the reader/writer exists; the core calls hooks one at a time on the
+    // Lua thread, so this is the only reference in use.
+    Some(unsafe { &mut *(ctx as *mut Slot<T>) })
+}
+
+/// Hands an error message (owned by the slot) to the core's out-pointer.
+///
+/// # Safety
+/// `err` must be null or the core's out-pointer for this call.
+unsafe fn set_err(err: *mut *const c_char, msg: *const c_char) {
+    if !msg.is_null() && !err.is_null() {
+        // SAFETY: see the function's contract.
+        unsafe { *err = msg };
+    }
+}
+
 unsafe extern "C-unwind" fn read_trampoline<T: HookStream>(
     buf: *mut u8,
     len: usize,
     ctx: *mut c_void,
     err: *mut *const c_char,
 ) -> isize {
-    if ctx.is_null() || buf.is_null() {
+    // SAFETY: the core passes the `ctx` it was given with this hook.
+    let Some(slot) = (unsafe { slot_of::<T>(ctx) }) else {
+        return -(libc::EINVAL as isize);
+    };
+    if buf.is_null() {
         return -(libc::EINVAL as isize);
     }
-    // SAFETY: `ctx` is a light userdata that our native modules produce with `Hooked::ctx` and
-    // pair with the matching `read_fn` (Lua code cannot forge such pointers); `Slot` is
-    // `repr(C)` with `tag` first, so reading that word is valid for any `Slot<_>`, and a foreign
-    // stream type is rejected before the rest is interpreted.
-    if unsafe { *(ctx as *const usize) } != tag_of::<T>() {
-        return -(libc::EINVAL as isize);
-    }
-    // SAFETY: the tag matched, so `ctx` points at a live `Slot<T>` owned by a `Hooked<T>` that
-    // the module keeps alive while the reader exists; the core calls hooks one at a time on the
-    // Lua thread, so this is the only reference in use. `buf` is the reader's buffer of `len`
-    // writable bytes.
-    let slot = unsafe { &mut *(ctx as *mut Slot<T>) };
+    // SAFETY: `buf` is the reader's buffer of `len` writable bytes.
     let dst = unsafe { std::slice::from_raw_parts_mut(buf, len) };
     let r = catch_unwind(AssertUnwindSafe(|| slot.stream.hook_read(dst)));
     let (n, msg) = finish(slot, r);
-    if !msg.is_null() && !err.is_null() {
-        // SAFETY: `err` is the core's out-pointer for this call.
-        unsafe { *err = msg };
-    }
+    // SAFETY: `err` is the core's out-pointer for this call.
+    unsafe { set_err(err, msg) };
     n
 }
 
@@ -157,23 +180,19 @@ unsafe extern "C-unwind" fn write_trampoline<T: HookStream>(
     ctx: *mut c_void,
     err: *mut *const c_char,
 ) -> isize {
-    if ctx.is_null() || buf.is_null() {
+    // SAFETY: the core passes the `ctx` it was given with this hook.
+    let Some(slot) = (unsafe { slot_of::<T>(ctx) }) else {
+        return -(libc::EINVAL as isize);
+    };
+    if buf.is_null() {
         return -(libc::EINVAL as isize);
     }
-    // SAFETY: as in `read_trampoline`: the tag word is read first and checked.
-    if unsafe { *(ctx as *const usize) } != tag_of::<T>() {
-        return -(libc::EINVAL as isize);
-    }
-    // SAFETY: as in `read_trampoline`; `buf` holds `len` readable bytes of the string being
-    // written, alive for the duration of this call.
-    let slot = unsafe { &mut *(ctx as *mut Slot<T>) };
+    // SAFETY: `buf` holds `len` readable bytes of the string being written, alive for this call.
     let src = unsafe { std::slice::from_raw_parts(buf, len) };
     let r = catch_unwind(AssertUnwindSafe(|| slot.stream.hook_write(src)));
     let (n, msg) = finish(slot, r);
-    if !msg.is_null() && !err.is_null() {
-        // SAFETY: `err` is the core's out-pointer for this call.
-        unsafe { *err = msg };
-    }
+    // SAFETY: `err` is the core's out-pointer for this call.
+    unsafe { set_err(err, msg) };
     n
 }
 

@@ -106,26 +106,30 @@ function file:flock(op, timeout)
     end
 end
 
+--- Closes `obj.fd` once (sets it to -1), canceling waits on `obj.rd`/`obj.wr` when `cancel`.
+local function close_fd(obj, cancel)
+    local fd = obj.fd
+    if fd < 0 then return end
+    obj.fd = -1
+    if cancel then
+        if obj.rd then obj.rd:cancel() end
+        if obj.wr then obj.wr:cancel() end
+    end
+    native_close(fd)
+end
+
 --- Closes the descriptor, cancels waits pending on its reader/writer (they get `"canceled"`)
 -- and sets `fd` to `-1`. Idempotent.
 function file:close()
-    local fd = self.fd
-    if fd < 0 then return end
-    self.fd = -1
-    self.rd:cancel()
-    self.wr:cancel()
-    native_close(fd)
+    close_fd(self, true)
 end
 
 file.__close = file.close
 
--- An unreachable file cannot have a waiter (its coroutine would reference it): just close.
+-- An unreachable file cannot have a waiter (its coroutine would reference it), and its
+-- reader/writer may already be finalized: just close.
 function file.__gc(self)
-    local fd = self.fd
-    if fd >= 0 then
-        self.fd = -1
-        native_close(fd)
-    end
+    close_fd(self, false)
 end
 
 local function check_int(v, n, what)
@@ -235,21 +239,13 @@ end
 
 --- Closes the instance and cancels a pending `wait`. Idempotent.
 function watcher:close()
-    local fd = self.fd
-    if fd < 0 then return end
-    self.fd = -1
-    self.rd:cancel()
-    native_close(fd)
+    close_fd(self, true)
 end
 
 watcher.__close = watcher.close
 
 function watcher.__gc(self)
-    local fd = self.fd
-    if fd >= 0 then
-        self.fd = -1
-        native_close(fd)
-    end
+    close_fd(self, false)
 end
 
 --- Creates a non-blocking inotify watcher.
