@@ -1180,6 +1180,12 @@ impl Ctx {
                 "xtask: wrk or nginx not found, skipping bench/http.sh (apt-get install wrk nginx)"
             );
         }
+        // MQTT publish throughput through mosquitto, when it is installed.
+        if find_in_path("mosquitto_pub").is_some() {
+            scripts.push("bench/mqtt.sh");
+        } else {
+            eprintln!("xtask: mosquitto-clients not found, skipping bench/mqtt.sh");
+        }
         for script in scripts {
             let mut e = Command::new("bash");
             e.arg(self.root.join(script));
