@@ -309,7 +309,7 @@ impl Reader {
                     Err(CStr::from_ptr(e).to_string_lossy().into_owned())
                 }
             }
-            None => match sys::read(self.fd, std::slice::from_raw_parts_mut(dst, len)) {
+            None => match sys::read_raw(self.fd, dst, len) {
                 Ok(n) => Ok(n),
                 Err(libc::EAGAIN) => return Fill::Again,
                 Err(e) => Err(eco_abi::strerror(e)),
@@ -454,10 +454,14 @@ unsafe fn reader_read_impl(l: State, resumed: bool) -> R {
                 } else if want <= STACK_READ {
                     // Servers typically ask for 64 KiB at a time: read on the stack rather than
                     // allocating (and freeing) that much per call.
-                    let mut tmp = [0u8; STACK_READ];
-                    match rd.read_into(tmp.as_mut_ptr(), want) {
+                    // Not zeroed (that memset cost more than the read): only the `k` bytes the
+                    // read wrote are looked at.
+                    let mut tmp = std::mem::MaybeUninit::<[u8; STACK_READ]>::uninit();
+                    let p = tmp.as_mut_ptr() as *mut u8;
+                    match rd.read_into(p, want) {
                         Fill::Data(k) => {
-                            push_bytes(l, &tmp[..k]);
+                            // SAFETY: read(2) (or the hook) initialised the first `k` bytes.
+                            push_bytes(l, std::slice::from_raw_parts(p, k));
                             return Ok(Ret::N(1));
                         }
                         f => f,

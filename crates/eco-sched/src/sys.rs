@@ -131,9 +131,18 @@ pub fn is_socket(fd: i32) -> bool {
 
 /// read(2), retrying EINTR.
 pub fn read(fd: i32, buf: &mut [u8]) -> SysResult<usize> {
+    // SAFETY: `buf` is valid for `buf.len()` writable bytes.
+    unsafe { read_raw(fd, buf.as_mut_ptr(), buf.len()) }
+}
+
+/// read(2) into possibly uninitialised memory, retrying EINTR.
+///
+/// # Safety
+/// `dst` must be valid for `len` writable bytes.
+pub unsafe fn read_raw(fd: i32, dst: *mut u8, len: usize) -> SysResult<usize> {
     loop {
-        // SAFETY: `buf` is valid for `buf.len()` writable bytes.
-        let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        // SAFETY: see the function's contract.
+        let r = unsafe { libc::read(fd, dst.cast(), len) };
         if r >= 0 {
             return Ok(r as usize);
         }
