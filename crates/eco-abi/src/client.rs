@@ -2,7 +2,7 @@
 
 use std::ffi::c_int;
 
-use mlua::{ffi, Function, LightUserData, Lua};
+use mlua::{ffi, Function, LightUserData, Lua, Value};
 
 use crate::{EcoAbi, ABI_VERSION, REGISTRY_KEY};
 
@@ -184,4 +184,19 @@ unsafe extern "C-unwind" fn lua_wake(l: *mut ffi::lua_State) -> c_int {
     let ok = (abi.wake)(abi.sched, token) == 1;
     ffi::lua_pushboolean(l, ok as c_int);
     1
+}
+
+/// Lua type name of a value as `luaL_typename` gives it ("number" for integers too), for the
+/// `bad argument #n to 'f' (X expected, got T)` messages module crates build.
+pub fn lua_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "nil",
+        Value::Boolean(_) => "boolean",
+        Value::Integer(_) | Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Table(_) => "table",
+        Value::Function(_) => "function",
+        Value::Thread(_) => "thread",
+        _ => "userdata",
+    }
 }

@@ -201,24 +201,10 @@ pub fn hex_dump(src: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Lua type name, as `luaL_typename` gives it.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Nil => "nil",
-        Value::Boolean(_) => "boolean",
-        Value::Integer(_) | Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Table(_) => "table",
-        Value::Function(_) => "function",
-        Value::Thread(_) => "thread",
-        _ => "userdata",
-    }
-}
-
 fn bad_arg(n: usize, f: &str, v: &Value) -> mlua::Error {
     mlua::Error::runtime(format!(
         "bad argument #{n} to '{f}' (string expected, got {})",
-        type_name(v)
+        eco_abi::lua_type_name(v)
     ))
 }
 

@@ -129,22 +129,6 @@ impl HmacState {
     }
 }
 
-/// Lua type name of a value, as `luaL_typename` gives it.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Nil => "nil",
-        Value::Boolean(_) => "boolean",
-        Value::LightUserData(_) => "userdata",
-        Value::Integer(_) | Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Table(_) => "table",
-        Value::Function(_) => "function",
-        Value::Thread(_) => "thread",
-        Value::UserData(_) => "userdata",
-        _ => "userdata",
-    }
-}
-
 /// `luaL_checklstring`: a string, or a number converted to its Lua string form; anything else
 /// raises `bad argument #n to 'f' (string expected, got T)`.
 fn check_string(lua: &Lua, v: Value, n: usize, f: &str) -> Result<mlua::LuaString> {
@@ -158,7 +142,7 @@ fn check_string(lua: &Lua, v: Value, n: usize, f: &str) -> Result<mlua::LuaStrin
         },
         other => Err(mlua::Error::runtime(format!(
             "bad argument #{n} to '{f}' (string expected, got {})",
-            type_name(&other)
+            eco_abi::lua_type_name(&other)
         ))),
     }
 }

@@ -557,19 +557,6 @@ fn mark_dead(fd: BorrowedFd, v: &View, area: &[u8], base: u64, offs: &[usize]) -
 // Argument checks (luaL-style messages; methods number their arguments after `self`)
 // ---------------------------------------------------------------------------------------------
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Nil => "nil",
-        Value::Boolean(_) => "boolean",
-        Value::Integer(_) | Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Table(_) => "table",
-        Value::Function(_) => "function",
-        Value::Thread(_) => "thread",
-        _ => "userdata",
-    }
-}
-
 fn arg_error(n: usize, f: &str, msg: &str) -> mlua::Error {
     mlua::Error::runtime(format!("bad argument #{n} to '{f}' ({msg})"))
 }
@@ -584,7 +571,7 @@ fn check_str(lua: &Lua, v: &Value, n: usize, f: &str) -> Result<mlua::LuaString>
         other => Err(arg_error(
             n,
             f,
-            &format!("string expected, got {}", type_name(other)),
+            &format!("string expected, got {}", eco_abi::lua_type_name(other)),
         )),
     }
 }
@@ -601,7 +588,7 @@ fn check_number(v: &Value, n: usize, f: &str) -> Result<f64> {
         other => Err(arg_error(
             n,
             f,
-            &format!("number expected, got {}", type_name(other)),
+            &format!("number expected, got {}", eco_abi::lua_type_name(other)),
         )),
     }
 }
@@ -936,7 +923,7 @@ fn native(lua: &Lua) -> Result<Table> {
                     return Err(arg_error(
                         2,
                         "new",
-                        &format!("number expected, got {}", type_name(&other)),
+                        &format!("number expected, got {}", eco_abi::lua_type_name(&other)),
                     ))
                 }
             };

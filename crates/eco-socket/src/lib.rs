@@ -56,7 +56,7 @@ macro_rules! tri {
 fn lua_type(v: Option<&Value>) -> &'static str {
     match v {
         None => "no value",
-        Some(v) => v.type_name(),
+        Some(v) => eco_abi::lua_type_name(v),
     }
 }
 
@@ -235,7 +235,7 @@ fn option_value(name: &str, v: &Value) -> std::result::Result<(i32, i32, Vec<u8>
         Value::Boolean(b) => Ok(int(*b as i32)),
         v => Err(Out::Raise(format!(
             "bad argument #2 to 'setoption' (boolean expected, got {})",
-            v.type_name()
+            eco_abi::lua_type_name(v)
         ))),
     };
     let integer = |v: &Value| match v {
@@ -243,14 +243,14 @@ fn option_value(name: &str, v: &Value) -> std::result::Result<(i32, i32, Vec<u8>
         Value::Number(f) if f.fract() == 0.0 => Ok(int(*f as i32)),
         v => Err(Out::Raise(format!(
             "bad argument #2 to 'setoption' (number expected, got {})",
-            v.type_name()
+            eco_abi::lua_type_name(v)
         ))),
     };
     let table = |v: &Value| match v {
         Value::Table(t) => Ok(t.clone()),
         v => Err(Out::Raise(format!(
             "bad argument #2 to 'setoption' (table expected, got {})",
-            v.type_name()
+            eco_abi::lua_type_name(v)
         ))),
     };
     Ok(match name {
@@ -272,7 +272,7 @@ fn option_value(name: &str, v: &Value) -> std::result::Result<(i32, i32, Vec<u8>
             v => {
                 return Err(Out::Raise(format!(
                     "bad argument #2 to 'setoption' (string expected, got {})",
-                    v.type_name()
+                    eco_abi::lua_type_name(v)
                 )))
             }
         },
