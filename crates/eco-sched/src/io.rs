@@ -49,6 +49,12 @@ pub struct Reader {
     eof: bool,
     acc: Vec<u8>,
     fair: bool,
+    /// A byte stream without a hook: a short read means it was drained (see `drained`).
+    stream: bool,
+    /// The last direct read was short: the next one waits for readiness first instead of
+    /// spending a read(2) on EAGAIN (a keep-alive server's next request is rarely there yet;
+    /// epoll is level-triggered, so data that did arrive is reported at once).
+    drained: bool,
 }
 
 struct SendState {
@@ -310,7 +316,10 @@ impl Reader {
                 }
             }
             None => match sys::read_raw(self.fd, dst, len) {
-                Ok(n) => Ok(n),
+                Ok(n) => {
+                    self.drained = self.stream && n < len;
+                    Ok(n)
+                }
                 Err(libc::EAGAIN) => return Fill::Again,
                 Err(e) => Err(eco_abi::strerror(e)),
             },
@@ -444,6 +453,11 @@ unsafe fn reader_read_impl(l: State, resumed: bool) -> R {
                     push_bytes(l, &rd.buf[rd.r..rd.r + k]);
                     rd.r += k;
                     return Ok(Ret::N(1));
+                }
+                if rd.drained && !resumed && timeout != 0 {
+                    rd.drained = false;
+                    wait_readable(l, rd, timeout)?;
+                    return Ok(Ret::Yield(Some(reader_read_k)));
                 }
                 let want = n.min(MAX_DIRECT_READ);
                 let f = if want <= rd.buf.len() {
@@ -719,6 +733,8 @@ unsafe fn reader_new(l: State) -> R {
         eof: false,
         acc: Vec::new(),
         fair: false,
+        stream: hook.is_none() && sys::is_byte_stream(fd),
+        drained: false,
     };
     lua::new_udata(l, rd, READER_T);
     Ok(Ret::N(1))

@@ -129,6 +129,34 @@ pub fn is_socket(fd: i32) -> bool {
     }
 }
 
+/// A stream socket or a pipe: a read returning less than asked for means the descriptor was
+/// drained at that moment (not so for datagrams, files or devices).
+pub fn is_byte_stream(fd: i32) -> bool {
+    // SAFETY: `st`, `ty` and `len` are valid out-pointers of the sizes passed.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd, &mut st) != 0 {
+            return false;
+        }
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFIFO => true,
+            libc::S_IFSOCK => {
+                let mut ty: libc::c_int = 0;
+                let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+                libc::getsockopt(
+                    fd,
+                    libc::SOL_SOCKET,
+                    libc::SO_TYPE,
+                    &mut ty as *mut libc::c_int as *mut libc::c_void,
+                    &mut len,
+                ) == 0
+                    && ty == libc::SOCK_STREAM
+            }
+            _ => false,
+        }
+    }
+}
+
 /// read(2), retrying EINTR.
 pub fn read(fd: i32, buf: &mut [u8]) -> SysResult<usize> {
     // SAFETY: `buf` is valid for `buf.len()` writable bytes.
