@@ -54,6 +54,7 @@ T.go(function()
     log.set_ident('tester')
     log.set_path(P)
     log.set_level(log.INFO)
+    T.eq(log.get_level(), log.INFO) -- extension
     log.set_flags(log.FLAG_LF)
 
     -- 3: filtering and message text

@@ -155,6 +155,11 @@ function M.set_level(lvl)
     level = check_integer(lvl, 1, 'set_level')
 end
 
+--- The current level (extension: lets callers skip formatting records that would be dropped).
+function M.get_level()
+    return level
+end
+
 --- Bitmask of `FLAG_LF`, `FLAG_FILE`, `FLAG_PATH`.
 function M.set_flags(f)
     flags = check_integer(f, 1, 'set_flags')

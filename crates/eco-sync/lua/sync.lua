@@ -130,7 +130,8 @@ end
 --- Hands the lock to the next waiter (it stays locked), or frees it.
 function mutex:unlock()
     if not self.locked then error('unlock of unlocked mutex', 2) end
-    if not wake_one(self.q) then self.locked = false end
+    local q = self.q
+    if q.head > q.tail or not wake_one(q) then self.locked = false end
 end
 
 function M.mutex()
