@@ -58,6 +58,34 @@ T.go(function()
     T.fails('not a vaild http chunked body', http.get('http://127.0.0.1:' .. port .. '/'))
     port = H.fake(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n'))
     T.fails('invalid http trailer', http.get('http://127.0.0.1:' .. port .. '/'))
+    -- 16, native decoder limits: size line over 4096 bytes, size over 64 bits
+    port = H.fake(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;' .. string.rep('x', 5000) .. '\r\nabc\r\n0\r\n\r\n'))
+    T.fails('not a vaild http chunked body', http.get('http://127.0.0.1:' .. port .. '/'))
+    port = H.fake(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;' .. string.rep('x', 5000)))
+    T.fails('not a vaild http chunked body', http.get('http://127.0.0.1:' .. port .. '/'))
+    port = H.fake(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000003\r\nabc\r\n0\r\n\r\n'))
+    T.fails('not a vaild http chunked body', http.get('http://127.0.0.1:' .. port .. '/'))
+    port = H.fake(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n'
+        .. string.rep('X-T: ' .. string.rep('t', 1000) .. '\r\n', 70) .. '\r\n'))
+    T.fails('http chunked body too large', http.get('http://127.0.0.1:' .. port .. '/'))
+    port = H.fake(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n'))
+    T.fails('http chunked body too large', http.get('http://127.0.0.1:' .. port .. '/', { max_body = 4 }))
+    -- chunked: LF-only lines, the line after the data is ignored, chunks split over many sends
+    port = H.fake(function(c)
+        c:send('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n')
+        for _, p in ipairs({ '1', '0', ';e\n', '0123', '456789', 'abcdef', 'XYZ\r', '\n3\n', 'xyz\n0\nA:', 'b\n\n' }) do
+            c:send(p)
+            eco.sleep(0.02)
+        end
+    end)
+    resp = assert(http.get('http://127.0.0.1:' .. port .. '/', { max_body = 19 }))
+    T.eq(resp.body, '0123456789abcdefxyz')
+    -- chunked: read errors are returned raw
+    port = H.fake(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab'))
+    T.fails('closed', http.get('http://127.0.0.1:' .. port .. '/'))
+    port, got = H.fake(function(c) c:send('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n') eco.sleep(1.5) end)
+    T.fails('timeout', http.get('http://127.0.0.1:' .. port .. '/', { timeout = 0.5 }))
+    T.wait_until(function() return got.done end, 5)
 
     -- 17
     port = H.fake(reply('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n'))
@@ -99,6 +127,11 @@ T.go(function()
     T.eq(resp.body, nil)
     T.wait_until(function() return got.done end, 5)
     T.eq(got.eof, nil, 'connection closed after the request')                      -- 21, 28
+    -- 21: chunks received at once still give one call per chunk
+    port = H.fake(reply('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n1\r\nf\r\n0\r\n\r\n'))
+    pieces = {}
+    resp = assert(http.get('http://127.0.0.1:' .. port .. '/', { body_to_file = function(d) pieces[#pieces + 1] = d end }))
+    T.same({ 'abc', 'de', 'f' }, table.unpack(pieces))
     -- body_to_file path
     local dir = H.tmpdir()
     port = H.fake(reply('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfile'))

@@ -192,30 +192,43 @@ local function send_body(sock, body)
     return true
 end
 
+-- Limits of the chunked decoder: longest size/trailer line, total trailer bytes.
+local CHUNK_MAX_LINE, CHUNK_MAX_TRAILER = 4096, 65536
+-- Sum of the chunk sizes when `opts.max_body` is not set and the body is kept in memory.
+local CHUNK_MAX_BODY = 1 << 30
+-- Chunked decoder error codes ⇒ the spec's client errors.
+local chunk_errors = {
+    ['bad size'] = 'not a vaild http chunked body',
+    ['line too long'] = 'not a vaild http chunked body',
+    ['bad trailer'] = 'invalid http trailer',
+    ['too large'] = 'http chunked body too large',
+}
+
 -- Reads the body per B.4 into `sink`; returns true | nil, err.
-local function read_body(st, resp, timeout, sink)
+-- `max_body` bounds the sum of the chunk sizes of a chunked body.
+local function read_body(st, resp, timeout, sink, max_body)
     local te = resp.headers['transfer-encoding']
     local cl = resp.headers['content-length']
     if te and te:lower() == 'chunked' then
+        -- native decoder: one call yields the data of one chunk at most (one sink call per
+        -- chunk when it was received at once); unconsumed bytes stay in st.buf
+        local dec = native.chunked(CHUNK_MAX_LINE, CHUNK_MAX_TRAILER, max_body)
+        local pos = 1 -- st.buf is sliced once per read, not once per chunk
         while true do
-            local line, err = st:readline(timeout)
-            if not line then return nil, err end
-            local hex = line:match('^%x+')
-            if not hex then return nil, 'not a vaild http chunked body' end
-            local size = tonumber(hex, 16)
-            if size == 0 then
-                while true do
-                    local l, lerr = st:readline(timeout)
-                    if not l then return nil, lerr end
-                    if l == '' then return true end
-                    if not l:find(':', 1, true) then return nil, 'invalid http trailer' end
-                end
+            local data, used, done = dec:decode(st.buf, math.maxinteger, pos)
+            if not data then return nil, chunk_errors[used] or used end
+            pos = pos + used
+            if #data > 0 then sink(data) end
+            if done then
+                st.buf = st.buf:sub(pos)
+                return true
             end
-            local data, derr = st:readfull(size, timeout)
-            if not data then return nil, derr end
-            sink(data)
-            local _, cerr = st:readline(timeout)
-            if cerr then return nil, cerr end
+            if used == 0 then
+                st.buf = st.buf:sub(pos)
+                pos = 1
+                local ok, err = st:fill(timeout)
+                if not ok then return nil, err end
+            end
         end
     elseif cl then
         local n = tonumber(cl)
@@ -339,7 +352,10 @@ local function do_request(self, method, u, scheme, body, opts)
         parts = {}
         sink = function(d) parts[#parts + 1] = d end
     end
-    ok, err = read_body(st, resp, timeout, sink)
+    -- chunked bodies are bounded in memory only, unless opts.max_body says otherwise
+    local max_body = math.tointeger(opts.max_body)
+        or (btf == nil and CHUNK_MAX_BODY or math.maxinteger)
+    ok, err = read_body(st, resp, timeout, sink, max_body)
     if f then f:close() end
     if not ok then return nil, err end
     if parts then resp.body = table.concat(parts) end

@@ -13,7 +13,6 @@ local native = ...
 local eco = require 'eco'
 local socket = require 'eco.socket'
 local file = require 'eco.file'
-local url = require 'eco.http.url'
 local stream = native.stream
 
 local M = {}
@@ -65,19 +64,6 @@ for types, m in pairs({
     for s in types:gmatch('%S+') do mime[s] = m end
 end
 
-local wire_names = {}
-for _, n in ipairs({ 'Content-Type', 'Content-Length', 'Transfer-Encoding', 'Connection', 'Server',
-    'Date', 'ETag', 'Last-Modified', 'Content-Encoding', 'Keep-Alive', 'Location', 'If-None-Match',
-    'If-Modified-Since' }) do
-    wire_names[n:lower()] = n
-end
-
-local function wire_name(k)
-    return wire_names[k] or (k:gsub('^%l', string.upper):gsub('(%-+)(%l)', function(d, c)
-        return d .. c:upper()
-    end))
-end
-
 local log_mod
 local function log(level, ...)
     if log_mod == nil then
@@ -85,15 +71,6 @@ local function log(level, ...)
         log_mod = ok and m or false
     end
     if log_mod then log_mod[level](...) end
-end
-
-local date_cache, date_sec = nil, nil
-local function http_date()
-    local now = os.time()
-    if now ~= date_sec then
-        date_sec, date_cache = now, native.http_date(now)
-    end
-    return date_cache
 end
 
 local con = {}
@@ -119,49 +96,35 @@ end
 function con:add_header(name, value)
     local resp = self.resp
     if resp.head_sent then error(HEAD_SENT, 2) end
-    assert(type(value) == 'string' or type(value) == 'number', 'value must be a string or number')
+    local t = type(value)
+    if t ~= 'string' and t ~= 'number' then error('value must be a string or number', 0) end
     resp.headers[name:lower()] = value
 end
 
+-- Status line and headers (native): `Server`, `Date` and `Keep-Alive` are ours; the framing
+-- rules of spec C.6 decide `resp.chunked`.
 local function build_head(self)
     local resp = self.resp
-    local code = resp.code
-    local h = resp.headers
-    h.server = 'Lua-eco/' .. eco.VERSION
-    h.date = http_date()
-    local ka = self.options.http_keepalive
-    if ka > 0 then h['keep-alive'] = 'timeout=' .. ka end
-    if (code >= 100 and code < 200) or code == 204 or code == 304 then
-        h['transfer-encoding'] = nil
-        if code ~= 101 and not h['content-length'] then h['content-length'] = 0 end
-        resp.chunked = false
-    elseif h['transfer-encoding'] then
-        resp.chunked = tostring(h['transfer-encoding']):lower() == 'chunked'
-    elseif not h['content-length'] then
-        h['transfer-encoding'] = 'chunked'
-        resp.chunked = true
-    else
-        resp.chunked = false
-    end
-    local reason = resp.status or reasons[code]
-    local t = { string.format('HTTP/%d.%d %d', resp.major_version, resp.minor_version, code) }
-    t[1] = t[1] .. (reason and (' ' .. reason) or '') .. '\r\n'
-    for k, v in pairs(h) do
-        t[#t + 1] = wire_name(k) .. ': ' .. tostring(v) .. '\r\n'
-    end
-    t[#t + 1] = '\r\n'
+    local head, chunked = self.head_of(resp.code, resp.status, resp.headers, resp.minor_version)
+    resp.chunked = chunked
     resp.head_sent = true
-    resp.data[#resp.data + 1] = table.concat(t)
+    local data = resp.data
+    data[#data + 1] = head
 end
 
 --- Buffers the arguments (tostring'd); in chunked mode one call is one chunk. @return true
 function con:send(...)
     local resp = self.resp
     if not resp.head_sent then build_head(self) end
-    local n = select('#', ...)
-    local parts = {}
-    for i = 1, n do parts[i] = tostring((select(i, ...))) end
-    local s = table.concat(parts)
+    local s
+    if select('#', ...) == 1 then
+        s = ...
+        if type(s) ~= 'string' then s = tostring(s) end
+    else
+        local parts = { ... }
+        for i = 1, select('#', ...) do parts[i] = tostring(parts[i]) end
+        s = table.concat(parts)
+    end
     if #s == 0 then return true end
     if resp.chunked then
         s = string.format('%x\r\n', #s) .. s .. '\r\n'
@@ -174,10 +137,12 @@ end
 function con:flush()
     local resp = self.resp
     if not resp.head_sent then build_head(self) end
-    if #resp.data == 0 then return true end
-    local data = table.concat(resp.data)
-    resp.data = {}
-    local ok, err = self.sock:send(data)
+    local data = resp.data
+    local n = #data
+    if n == 0 then return true end
+    local s = n == 1 and data[1] or table.concat(data)
+    for i = 1, n do data[i] = nil end
+    local ok, err = self.sock:send(s)
     if not ok then return nil, err end
     return true
 end
@@ -212,37 +177,42 @@ local function continue100(self)
     return true
 end
 
--- Next piece of a chunked request body into self.chunk_left; false at the end.
-local function next_chunk(self, timeout)
-    local st = self.stream
-    if self.chunk_first then
-        self.chunk_first = false
-    else
-        local _, err = st:readline(timeout, 64)
-        if err then return nil, err end
-    end
-    local line, err = st:readline(timeout, 1024)
-    if not line then return nil, err end
-    local hex = line:match('^%x+')
-    if not hex or #hex > 12 then return nil, 'bad chunk' end
-    local size = tonumber(hex, 16)
-    if size == 0 then
-        while true do
-            local l, lerr = st:readline(timeout, 8192)
-            if not l then return nil, lerr end
-            if l == '' then break end
+-- Up to `want` bytes of a chunked request body through the native decoder (its limits: 1024-byte
+-- size lines, `max_head` bytes of trailers, `max_body` bytes of data). @return data | nil, err
+local function read_chunked(self, want, timeout)
+    local st, dec = self.stream, self.chunk_dec
+    local parts, pos = {}, 1 -- st.buf is sliced once per read, not once per chunk
+    while want > 0 do
+        local data, used, done = dec:decode(st.buf, want, pos)
+        if not data then
+            -- the connection ends after this response; the decoder keeps failing, and the rest
+            -- of the body is drained by the lingering close
+            st.buf = ''
+            self.linger = true
+            if used == 'too large' then
+                self.too_large = true
+                return nil, 'payload too large'
+            end
+            return nil, 'bad chunk'
         end
-        self.chunked_req = false
-        self.body_remain = 0
-        return false
+        pos = pos + used
+        if #data > 0 then
+            parts[#parts + 1] = data
+            want = want - #data
+        end
+        if done then
+            self.chunked_req = false
+            break
+        end
+        if used == 0 then
+            st.buf = st.buf:sub(pos)
+            pos = 1
+            local ok, err = st:fill(timeout)
+            if not ok then return nil, err end
+        end
     end
-    self.body_total = self.body_total + size
-    if self.body_total > self.options.max_body then
-        self.too_large = true
-        return nil, 'payload too large'
-    end
-    self.body_remain = size
-    return true
+    st.buf = st.buf:sub(pos)
+    return table.concat(parts)
 end
 
 --- Up to `count` bytes (default all) of the request body; "" when none remains.
@@ -250,15 +220,10 @@ end
 function con:read_body(count, timeout)
     local ok, err = continue100(self)
     if not ok then return nil, err end
+    local want = count or math.maxinteger
+    if self.chunked_req then return read_chunked(self, want, timeout) end
     local parts = {}
-    local want = count or math.huge
-    while want > 0 do
-        if self.body_remain == 0 then
-            if not self.chunked_req then break end
-            local more, cerr = next_chunk(self, timeout)
-            if more == nil then return nil, cerr end
-            if not more then break end
-        end
+    while want > 0 and self.body_remain > 0 do
         local n = math.min(want, self.body_remain)
         local data, rerr = self.stream:readfull(n, timeout)
         if not data then return nil, rerr end
@@ -417,18 +382,6 @@ function con:serve_file(req)
     return self:send_file(phy)
 end
 
-local function parse_query(qs)
-    local q = {}
-    for item in qs:gmatch('[^&]+') do
-        local k, v = item:match('^([^=]+)=(.*)$')
-        if k then
-            if v:find('%', 1, true) then v = url.unescape(v) end
-            q[k] = v
-        end
-    end
-    return q
-end
-
 -- Lingering close: drains what the client is still sending (at most 2 s, 0.5 s idle, 8 MiB)
 -- so that closing with unread data does not reset the response away.
 local function linger(self)
@@ -452,27 +405,41 @@ end
 
 -- Reads one request head. @return req | nil (connection to close)
 local function read_head(self)
-    local st, opts = self.stream, self.options
+    local st, opts, parse = self.stream, self.options, self.parse
+    local buf = st.buf
+    if buf == '' then
+        -- between requests: wait for the next one
+        local d, err = self.sock:read(65536, self.idle_timeout)
+        if not d then
+            if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
+            return nil
+        end
+        buf = d
+        st.buf = d
+    end
     local deadline
     while true do
-        local method, path, minor, headers, len = native.parse_request(st.buf,
-            opts.max_request_line, opts.max_header_line, opts.max_headers)
+        local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
         if method == nil then
-            local why = ({ [414] = 'request line too long', [431] = 'request header too large' })[path]
-            return reject(self, path, why or 'malformed http request')
-        elseif (method and len or #st.buf) > opts.max_head then
+            local why = ({ [414] = 'request line too long', [431] = 'request header too large' })[raw_path]
+            return reject(self, raw_path, why or 'malformed http request')
+        elseif (method and len or #buf) > opts.max_head then
             return reject(self, 431, 'request header too large')
         elseif method then
-            st.buf = st.buf:sub(len + 1)
-            return { method = method, path = path, minor = minor, headers = headers }
+            st.buf = len == #buf and '' or buf:sub(len + 1)
+            return {
+                method = method, raw_path = raw_path, path = path, query_string = qs,
+                query = query or {}, major_version = 1, minor_version = minor, headers = headers,
+                form = {},
+            }
         end
         local timeout
-        if st.buf:find('%S') then
+        if buf:find('%S') then
             deadline = deadline or native.clock() + opts.header_timeout
             timeout = deadline - native.clock()
             if timeout <= 0 then return reject(self, 408, 'request header timeout') end
         else
-            timeout = opts.http_keepalive > 0 and opts.http_keepalive or 3
+            timeout = self.idle_timeout
         end
         local ok, err = st:fill(timeout)
         if not ok then
@@ -482,35 +449,44 @@ local function read_head(self)
             if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
             return nil
         end
-        if not deadline and st.buf:find('%S') then
+        buf = st.buf
+        if not deadline and buf:find('%S') then
             deadline = native.clock() + opts.header_timeout
         end
+    end
+end
+
+local function log_access(self, req, code)
+    if log_mod == nil then log('debug') end
+    if log_mod and log_mod.get_level() >= log_mod.DEBUG then
+        log_mod.debug(string.format('%s"%s %s HTTP/1.%d" %d', self.tag, req.method, req.raw_path,
+            req.minor_version, code))
     end
 end
 
 local function serve(self, handler)
     local opts = self.options
     while true do
-        local h = read_head(self)
-        if not h then return end
-        local headers = h.headers
-        local req = {
-            method = h.method, raw_path = h.path, major_version = 1, minor_version = h.minor,
-            headers = headers, form = {},
-        }
-        local path, qs = h.path:match('^([^?]*)%??(.*)$')
-        if path:find('%', 1, true) then path = url.unescape(path) end
-        req.path, req.query_string, req.query = path, qs, parse_query(qs)
-
-        self.resp = { code = 200, headers = {}, data = {}, head_sent = false, chunked = false,
-            major_version = 1, minor_version = h.minor }
-        self.body_remain, self.chunked_req, self.body_total = 0, false, 0
+        local req = read_head(self)
+        if not req then return end
+        local headers, minor = req.headers, req.minor_version
+        local resp = self.resp
+        if resp then -- the previous request's, flushed: its data buffer is empty
+            resp.code, resp.status, resp.headers, resp.head_sent, resp.chunked = 200, nil, {}, false, false
+            resp.minor_version = minor
+        else
+            resp = { code = 200, headers = {}, data = {}, head_sent = false, chunked = false,
+                major_version = 1, minor_version = minor }
+            self.resp = resp
+        end
+        self.body_remain, self.chunked_req = 0, false
         local te, cl = headers['transfer-encoding'], headers['content-length']
         if te then
             if te:lower() ~= 'chunked' or cl then
                 return reject(self, 400, 'unsupported transfer-encoding: ' .. te)
             end
-            self.chunked_req, self.chunk_first = true, true
+            self.chunked_req = true
+            self.chunk_dec = native.chunked(1024, opts.max_head, opts.max_body)
         elseif cl then
             if not cl:find('^%d+$') or #cl > 15 then
                 return reject(self, 400, 'invalid content-length: ' .. cl)
@@ -521,12 +497,12 @@ local function serve(self, handler)
             end
         end
         local expect = headers.expect
-        self.expect_continue = h.minor >= 1 and expect and expect:lower() == '100-continue'
+        self.expect_continue = expect and minor >= 1 and expect:lower() == '100-continue'
             and (self.body_remain > 0 or self.chunked_req)
 
         local ret = handler(self, req)
         if ret == false then return end
-        local resp = self.resp
+        resp = self.resp
         if self.too_large and not resp.head_sent then
             return reject(self, 413, 'request body too large')
         end
@@ -538,23 +514,29 @@ local function serve(self, handler)
             log('err', self.tag .. 'flush data: ' .. tostring(err))
             return
         end
-        log('debug', string.format('%s"%s %s HTTP/1.%d" %d', self.tag, req.method, req.raw_path,
-            req.minor_version, resp.code))
-        local conn = headers.connection and headers.connection:lower()
-        local rconn = resp.headers.connection and tostring(resp.headers.connection):lower()
-        if opts.http_keepalive < 1 or h.minor == 0 or conn == 'close' or conn == 'upgrade'
+        log_access(self, req, resp.code)
+        local conn = headers.connection
+        conn = conn and conn:lower()
+        local rconn = resp.headers.connection
+        rconn = rconn and tostring(rconn):lower()
+        if opts.http_keepalive < 1 or minor == 0 or conn == 'close' or conn == 'upgrade'
             or rconn == 'close' or self.formdata_used then
             return
         end
-        ok, err = self:discard_body()
-        if not ok then
-            log('err', self.tag .. 'discard body: ' .. tostring(err))
-            return
+        if self.body_remain > 0 or self.chunked_req or self.expect_continue then
+            ok, err = self:discard_body()
+            if not ok then
+                log('err', self.tag .. 'discard body: ' .. tostring(err))
+                return
+            end
         end
     end
 end
 
-local function run_connection(sock, peer, options, handler, ssl_server, live)
+-- `ctx`: what `listen` shares with its connections (options, handler, ssl_server, live
+-- sockets, the request parser and the head builder made for these options).
+local function run_connection(sock, peer, ctx)
+    local options, handler, ssl_server, live = ctx.options, ctx.handler, ctx.ssl_server, ctx.live
     live[sock] = true
     if ssl_server then
         local s, err = ssl_server:handshake(sock)
@@ -566,9 +548,11 @@ local function run_connection(sock, peer, options, handler, ssl_server, live)
         sock = s
         live[sock] = true
     end
+    local ka = options.http_keepalive
     local self = setmetatable({
         sock = sock, peer = peer, options = options, stream = stream.new(sock),
         tag = string.format('%s:%s: ', peer.ipaddr, peer.port), body_remain = 0,
+        parse = ctx.parse, head_of = ctx.head_of, idle_timeout = ka > 0 and ka or 3,
     }, con)
     log('debug', self.tag .. 'new connection')
     local ok, err = pcall(serve, self, handler)
@@ -607,7 +591,14 @@ function M.listen(ipaddr, port, options, handler)
     -- extension: closing options.listener makes listen return nil, "canceled" and closes the
     -- connections still open
     options.listener = l
-    local live = {}
+    local ka = options.http_keepalive
+    local ctx = {
+        options = options, handler = handler, ssl_server = ssl_server, live = {},
+        parse = native.request_parser(options.max_request_line, options.max_header_line,
+            options.max_headers),
+        head_of = native.head_builder('Lua-eco/' .. eco.VERSION, ka > 0 and 'timeout=' .. ka or nil),
+    }
+    local live = ctx.live
     log('debug', string.format('listen on: %s %s%s', ipaddr or '*', port, ssl_server and ' ssl' or ''))
     while true do
         local sock, peer
@@ -621,7 +612,7 @@ function M.listen(ipaddr, port, options, handler)
             for s in pairs(live) do s:close() end
             return nil, peer
         end
-        eco.run(run_connection, sock, peer, options, handler, ssl_server, live)
+        eco.run(run_connection, sock, peer, ctx)
     end
 end
 

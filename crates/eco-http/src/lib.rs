@@ -5,7 +5,10 @@
 
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-const URL_SRC: &str = include_str!("../lua/url.lua");
+pub mod chunked;
+pub mod server;
+pub mod url;
+
 const STREAM_SRC: &str = include_str!("../lua/stream.lua");
 const CLIENT_SRC: &str = include_str!("../lua/client.lua");
 const SERVER_SRC: &str = include_str!("../lua/server.lua");
@@ -68,9 +71,27 @@ fn line_len(buf: &[u8], start: usize, nl: usize) -> usize {
     end - start
 }
 
-/// Parses a request head from the bytes received so far.
+/// A complete request head, borrowing from the buffer and the header storage.
+pub struct Head<'b, 'h> {
+    pub method: &'b str,
+    pub path: &'b [u8],
+    pub minor: u8,
+    /// Names as received (not lowercased) with their raw values, in wire order.
+    pub headers: &'h [httparse::Header<'b>],
+    /// Bytes of the head, leading empty lines and the blank line included.
+    pub len: usize,
+}
+
+/// Header slots for [`parse_head`]: `storage` must hold at least `lim.max_headers` entries.
+pub type HeaderSlot<'b> = std::mem::MaybeUninit<httparse::Header<'b>>;
+
+/// Parses a request head from the bytes received so far, without allocating.
 /// `Ok(None)`: need more bytes; `Err(status)`: reject with that status (400, 414, 431).
-pub fn parse_request(buf: &[u8], lim: &Limits) -> std::result::Result<Option<Request>, u16> {
+pub fn parse_head<'b, 'h>(
+    buf: &'b [u8],
+    lim: &Limits,
+    storage: &'h mut [HeaderSlot<'b>],
+) -> std::result::Result<Option<Head<'b, 'h>>, u16> {
     // Leading empty lines are ignored (RFC 9112 2.2), but not without bound.
     let mut pos = 0;
     loop {
@@ -114,32 +135,40 @@ pub fn parse_request(buf: &[u8], lim: &Limits) -> std::result::Result<Option<Req
         }
         p = nl + 1;
     }
-    let mut headers = vec![httparse::EMPTY_HEADER; lim.max_headers.max(1)];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(&buf[pos..]) {
-        Ok(httparse::Status::Partial) => Ok(None),
-        Ok(httparse::Status::Complete(n)) => {
-            let method = req.method.unwrap_or("");
-            if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(400);
-            }
-            let path = req.path.unwrap_or("").as_bytes().to_vec();
-            let headers = req
-                .headers
-                .iter()
-                .map(|h| (h.name.to_ascii_lowercase(), h.value.to_vec()))
-                .collect();
-            Ok(Some(Request {
-                method: method.to_string(),
-                path,
-                minor: req.version.unwrap_or(1),
-                headers,
-                len: pos + n,
-            }))
-        }
-        Err(httparse::Error::TooManyHeaders) => Err(431),
-        Err(_) => Err(400),
+    let mut req = httparse::Request::new(&mut []);
+    let n = match req.parse_with_uninit_headers(&buf[pos..], storage) {
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Ok(httparse::Status::Complete(n)) => n,
+        Err(httparse::Error::TooManyHeaders) => return Err(431),
+        Err(_) => return Err(400),
+    };
+    let method = req.method.unwrap_or("");
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(400);
     }
+    Ok(Some(Head {
+        method,
+        path: req.path.unwrap_or("").as_bytes(),
+        minor: req.version.unwrap_or(1),
+        headers: req.headers,
+        len: pos + n,
+    }))
+}
+
+/// [`parse_head`] into owned values (tests and fuzzing).
+pub fn parse_request(buf: &[u8], lim: &Limits) -> std::result::Result<Option<Request>, u16> {
+    let mut storage = vec![HeaderSlot::uninit(); lim.max_headers.max(1)];
+    Ok(parse_head(buf, lim, &mut storage)?.map(|h| Request {
+        method: h.method.to_string(),
+        path: h.path.to_vec(),
+        minor: h.minor,
+        headers: h
+            .headers
+            .iter()
+            .map(|h| (h.name.to_ascii_lowercase(), h.value.to_vec()))
+            .collect(),
+        len: h.len,
+    }))
 }
 
 /// The status line grammar of spec/http.md B.4: `HTTP/1` any-char `0|1` spaces+ digits spaces* reason.
@@ -285,38 +314,28 @@ fn opt_usize(v: Option<i64>, def: usize) -> usize {
 /// The native table shared by the Lua parts.
 fn native(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
+    t.set("chunked", chunked::constructor(lua)?)?;
     t.set(
-        "parse_request",
+        "request_parser",
         lua.create_function(
-            |lua,
-             (buf, max_line, max_hline, max_headers): (
-                mlua::LuaString,
-                Option<i64>,
-                Option<i64>,
-                Option<i64>,
-            )| {
+            |lua, (max_line, max_hline, max_headers): (Option<i64>, Option<i64>, Option<i64>)| {
                 let d = Limits::default();
-                let lim = Limits {
-                    max_line: opt_usize(max_line, d.max_line),
-                    max_header_line: opt_usize(max_hline, d.max_header_line),
-                    max_headers: opt_usize(max_headers, d.max_headers),
-                };
-                let mut out = MultiValue::new();
-                match parse_request(&buf.as_bytes(), &lim) {
-                    Ok(None) => out.push_back(Value::Boolean(false)),
-                    Err(status) => {
-                        out.push_back(Value::Nil);
-                        out.push_back(Value::Integer(i64::from(status)));
-                    }
-                    Ok(Some(r)) => {
-                        out.push_back(Value::String(lua.create_string(&r.method)?));
-                        out.push_back(Value::String(lua.create_string(&r.path)?));
-                        out.push_back(Value::Integer(i64::from(r.minor)));
-                        out.push_back(Value::Table(headers_table(lua, &r.headers)?));
-                        out.push_back(Value::Integer(r.len as i64));
-                    }
-                }
-                Ok(out)
+                server::request_parser(
+                    lua,
+                    Limits {
+                        max_line: opt_usize(max_line, d.max_line),
+                        max_header_line: opt_usize(max_hline, d.max_header_line),
+                        max_headers: opt_usize(max_headers, d.max_headers),
+                    },
+                )
+            },
+        )?,
+    )?;
+    t.set(
+        "head_builder",
+        lua.create_function(
+            |lua, (server, keepalive): (mlua::LuaString, Option<mlua::LuaString>)| {
+                server::head_builder(lua, server, keepalive)
             },
         )?,
     )?;
@@ -369,7 +388,7 @@ fn native(lua: &Lua) -> Result<Table> {
 
 /// `eco.http.url`.
 pub fn open_url(lua: &Lua) -> Result<Value> {
-    lua.load(URL_SRC).set_name("@eco/http/url.lua").call(())
+    url::open(lua)
 }
 
 /// `eco.http.client`.
