@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # HTTP hello world under `wrk -t1 -c50 -d${DURATION:-10}s`: the Lua server on eco.http.server
 # (bench/http/hello_server.lua, under the eco interpreter and under lua5.4) beside nginx from
-# Debian serving a static `return 200 "hello\n"` with one worker, in the same run. Prints
-# requests/s, p50/p99 latency and server RSS for each, and the ratios. Needs wrk and nginx
-# (Debian packages) and release modules (`cargo xtask build-modules`).
+# Debian serving a static `return 200 "hello\n"` with one worker, taking turns for ${ROUNDS:-3}
+# rounds; each keeps its best round. Prints requests/s, p50/p99 latency and server RSS for each,
+# and the ratios. Needs wrk and nginx (Debian packages) and release modules
+# (`cargo xtask build-modules`).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -11,6 +12,7 @@ target=${CARGO_TARGET_DIR:-$repo/target}
 eco=${ECO:-$target/release/eco}
 lua=${LUA:-$(command -v lua5.4 || true)}
 dur=${DURATION:-10}
+rounds=${ROUNDS:-3}
 export LUA_PATH="$target/lua/5.4/?.lua;;" LUA_CPATH="$target/lua/5.4/?.so;;"
 for t in wrk nginx; do
     command -v $t >/dev/null || { echo "http.sh: $t not found (apt-get install $t)" >&2; exit 1; }
@@ -34,7 +36,7 @@ wait_port() {
 # to_ms VALUE-WITH-UNIT (wrk prints us, ms or s)
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'; }
 
-measure() { # name pid
+measure() { # name pid: one wrk run; keeps the best round of each server
     local name=$1 pid=$2 out
     out=$(wrk -t1 -c50 -d"${dur}s" --latency "http://127.0.0.1:$port/" 2>&1)
     local rps p50 p99 rss
@@ -42,17 +44,21 @@ measure() { # name pid
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
     rss=$(awk '/VmHWM/ {print $2}' /proc/"$pid"/status 2>/dev/null)
-    echo "http_${name}_requests ${rps:-0} req/s"
-    echo "http_${name}_p50 $(to_ms "${p50:-0}") ms"
-    echo "http_${name}_p99 $(to_ms "${p99:-0}") ms"
-    echo "http_${name}_peak_rss $(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f", k / 1024 }') MB"
     if grep -q "Non-2xx\|Socket errors" <<<"$out"; then grep "Non-2xx\|Socket errors" <<<"$out" | sed "s/^/http_${name}_note /" >&2; fi
-    eval "rps_$name=${rps:-0}"
+    local best
+    eval "best=\${best_$name:-0}"
+    if awk -v a="${rps:-0}" -v b="$best" 'BEGIN { exit !(a > b) }'; then
+        eval "best_$name=${rps:-0}"
+        eval "line_$name=\"http_${name}_requests ${rps:-0} req/s
+http_${name}_p50 $(to_ms "${p50:-0}") ms
+http_${name}_p99 $(to_ms "${p99:-0}") ms
+http_${name}_peak_rss $(awk -v k="${rss:-0}" 'BEGIN { printf "%.1f", k / 1024 }') MB\""
+    fi
 }
 
-# nginx, one worker, static response
-port=$((port + 1))
-cat > "$tmp/nginx.conf" <<CONF
+run_nginx() {
+    port=$((port + 1))
+    cat > "$tmp/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
 pid $tmp/nginx.pid;
@@ -66,25 +72,34 @@ http {
     }
 }
 CONF
-nginx -c "$tmp/nginx.conf" -p "$tmp" &
-npid=$!
-pids+=("$npid")
-wait_port "$port" && sleep 0.2
-wpid=$(pgrep -P "$npid" | head -1)
-measure nginx "${wpid:-$npid}"
-kill "$npid" 2>/dev/null; wait "$npid" 2>/dev/null
+    nginx -c "$tmp/nginx.conf" -p "$tmp" &
+    local npid=$!
+    pids+=("$npid")
+    wait_port "$port" && sleep 0.2
+    local wpid
+    wpid=$(pgrep -P "$npid" | head -1)
+    measure nginx "${wpid:-$npid}"
+    kill "$npid" 2>/dev/null; wait "$npid" 2>/dev/null
+}
 
-for runner in eco lua54; do
-    bin=$eco
-    [ "$runner" = lua54 ] && bin=$lua
-    [ -n "$bin" ] || continue
+run_lua() { # runner binary
+    local runner=$1 bin=$2
     port=$((port + 1))
     "$bin" "$here/http/hello_server.lua" "$port" >/dev/null 2>"$tmp/$runner.err" &
-    spid=$!
+    local spid=$!
     pids+=("$spid")
-    wait_port "$port" || { cat "$tmp/$runner.err" >&2; continue; }
+    wait_port "$port" || { cat "$tmp/$runner.err" >&2; return; }
     measure "$runner" "$spid"
     kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+}
+
+# The machine is shared: servers take turns for ROUNDS rounds and each keeps its best round
+# (interference only ever slows a run down).
+for _ in $(seq "$rounds"); do
+    run_nginx
+    run_lua eco "$eco"
+    [ -n "$lua" ] && run_lua lua54 "$lua"
 done
-awk -v a="${rps_eco:-0}" -v b="${rps_nginx:-1}" 'BEGIN { printf "http_eco_vs_nginx %.2f ratio\n", a / b }'
-awk -v a="${rps_lua54:-0}" -v b="${rps_nginx:-1}" 'BEGIN { printf "http_lua54_vs_nginx %.2f ratio\n", a / b }'
+for n in nginx eco lua54; do eval "[ -n \"\${line_$n:-}\" ] && echo \"\$line_$n\""; done
+awk -v a="${best_eco:-0}" -v b="${best_nginx:-1}" 'BEGIN { printf "http_eco_vs_nginx %.2f ratio\n", a / b }'
+awk -v a="${best_lua54:-0}" -v b="${best_nginx:-1}" 'BEGIN { printf "http_lua54_vs_nginx %.2f ratio\n", a / b }'
