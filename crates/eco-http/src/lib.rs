@@ -332,14 +332,6 @@ fn native(lua: &Lua) -> Result<Table> {
         )?,
     )?;
     t.set(
-        "head_builder",
-        lua.create_function(
-            |lua, (server, keepalive): (mlua::LuaString, Option<mlua::LuaString>)| {
-                server::head_builder(lua, server, keepalive)
-            },
-        )?,
-    )?;
-    t.set(
         "parse_response",
         lua.create_function(|lua, buf: mlua::LuaString| {
             let mut out = MultiValue::new();

@@ -1,11 +1,9 @@
-//! The server's per-request natives: the request parser handing Lua the `req` fields in one call,
-//! and the response head builder. Both exist to keep the Lua work per request small: the hello
-//! world benchmark spends most of its user time here otherwise.
+//! The server's per-request native: the request parser handing Lua the `req` fields in one call
+//! (the hello world benchmark spends most of its user time on per-request work). The response
+//! head is built in Lua (`lua/server.lua`): through mlua, iterating the header table alone cost
+//! more than building the head in Lua.
 
-use std::cell::RefCell;
-use std::io::Write;
-
-use mlua::{Either, Function, Lua, Result, Table, Value};
+use mlua::{Either, Function, Lua, Result, Value};
 
 use crate::{parse_head, HeaderSlot, Limits};
 
@@ -42,7 +40,7 @@ fn lua_bytes<'a>(lua: &Lua, v: &'a [u8]) -> Result<Either<&'a str, Value>> {
 }
 
 /// A string for Lua returned by value: `String` is pushed directly, without a registry reference.
-type Str = Either<String, Value>;
+type Str = Either<Either<&'static str, String>, Value>;
 type Parsed = (Str, Str, Str, Str, Value, Value, Value, Value);
 const NIL: Str = Either::Right(Value::Nil);
 
@@ -102,15 +100,33 @@ pub fn request_parser(lua: &Lua, lim: Limits) -> Result<Function> {
                 .map(|b| b.to_ascii_lowercase()),
         );
         let mut off = 0;
-        let mut values = Vec::with_capacity(h.headers.len());
-        for hd in h.headers {
-            values.push(lua_bytes(lua, hd.value)?);
-        }
-        let headers = lua.create_table_from(h.headers.iter().zip(values).map(|(hd, v)| {
-            let n = names.get(off..off + hd.name.len()).unwrap_or_default();
-            off += hd.name.len();
-            (std::str::from_utf8(n).unwrap_or_default(), v)
-        }))?;
+        let name_of = |off: &mut usize, hd: &httparse::Header| {
+            let n = names.get(*off..*off + hd.name.len()).unwrap_or_default();
+            *off += hd.name.len();
+            std::str::from_utf8(n).unwrap_or_default()
+        };
+        let headers = if h
+            .headers
+            .iter()
+            .all(|hd| std::str::from_utf8(hd.value).is_ok())
+        {
+            lua.create_table_from(h.headers.iter().map(|hd| {
+                let v = std::str::from_utf8(hd.value).unwrap_or_default();
+                (name_of(&mut off, hd), v)
+            }))?
+        } else {
+            // some value is not UTF-8: copied through a Lua string
+            let mut values = Vec::with_capacity(h.headers.len());
+            for hd in h.headers {
+                values.push(lua_bytes(lua, hd.value)?);
+            }
+            lua.create_table_from(
+                h.headers
+                    .iter()
+                    .zip(values)
+                    .map(|(hd, v)| (name_of(&mut off, hd), v)),
+            )?
+        };
         let (path, qs) = match h.path.iter().position(|&b| b == b'?') {
             Some(q) => (&h.path[..q], &h.path[q + 1..]),
             None => (h.path, &b""[..]),
@@ -133,14 +149,27 @@ pub fn request_parser(lua: &Lua, lim: Limits) -> Result<Function> {
         };
         let s = |v: &[u8]| -> Result<Str> {
             Ok(match std::str::from_utf8(v) {
-                Ok(s) => Either::Left(s.to_owned()),
+                Ok("") => Either::Left(Either::Left("")),
+                Ok(s) => Either::Left(Either::Right(s.to_owned())),
                 Err(_) => Either::Right(Value::String(lua.create_string(v)?)),
             })
         };
+        let method = match h.method {
+            "GET" => Either::Left(Either::Left("GET")),
+            "POST" => Either::Left(Either::Left("POST")),
+            "HEAD" => Either::Left(Either::Left("HEAD")),
+            m => Either::Left(Either::Right(m.to_owned())),
+        };
+        // nil: the same as raw_path (no query, nothing to decode)
+        let path = if path.len() == h.path.len() {
+            NIL
+        } else {
+            s(path)?
+        };
         Ok((
-            Either::Left(h.method.to_owned()),
+            method,
             s(h.path)?,
-            s(path)?,
+            path,
             s(qs)?,
             Value::Integer(i64::from(h.minor)),
             Value::Table(headers),
@@ -148,215 +177,6 @@ pub fn request_parser(lua: &Lua, lim: Limits) -> Result<Function> {
             Value::Integer(h.len as i64),
         ))
     })
-}
-
-/// Standard reason phrases.
-pub fn reason(code: i64) -> Option<&'static str> {
-    Some(match code {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        102 => "Processing",
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        203 => "Non-Authoritative Information",
-        204 => "No Content",
-        205 => "Reset Content",
-        206 => "Partial Content",
-        207 => "Multi-Status",
-        208 => "Already Reported",
-        226 => "IM Used",
-        300 => "Multiple Choices",
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        304 => "Not Modified",
-        305 => "Use Proxy",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        411 => "Length Required",
-        412 => "Precondition Failed",
-        413 => "Payload Too Large",
-        414 => "URI Too Long",
-        415 => "Unsupported Media Type",
-        416 => "Range Not Satisfiable",
-        417 => "Expectation Failed",
-        421 => "Misdirected Request",
-        422 => "Unprocessable Entity",
-        423 => "Locked",
-        424 => "Failed Dependency",
-        426 => "Upgrade Required",
-        428 => "Precondition Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        451 => "Unavailable For Legal Reasons",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        506 => "Variant Also Negotiates",
-        507 => "Insufficient Storage",
-        508 => "Loop Detected",
-        510 => "Not Extended",
-        511 => "Network Authentication Required",
-        _ => return None,
-    })
-}
-
-/// Wire form of a lowercased header name: `content-type` ⇒ `Content-Type`, `etag` ⇒ `ETag`.
-pub fn wire_name(name: &[u8], out: &mut Vec<u8>) {
-    if name == b"etag" {
-        out.extend_from_slice(b"ETag");
-        return;
-    }
-    let mut up = true;
-    for &c in name {
-        out.push(if up { c.to_ascii_uppercase() } else { c });
-        up = c == b'-';
-    }
-}
-
-thread_local! {
-    /// The `Date` value of the current second, formatted once per second.
-    static DATE: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
-}
-
-fn date_now(out: &mut Vec<u8>) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    DATE.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.0 != now {
-            *d = (now, crate::http_date(now));
-        }
-        out.extend_from_slice(d.1.as_bytes());
-    });
-}
-
-/// Lua's `tostring` of a header value (strings and numbers; anything else through `tostring`).
-fn value_bytes(lua: &Lua, v: &Value, out: &mut Vec<u8>) -> Result<()> {
-    match v {
-        Value::String(s) => out.extend_from_slice(&s.as_bytes()),
-        Value::Integer(i) => {
-            let _ = write!(out, "{i}");
-        }
-        other => {
-            let tostring: Function = lua.globals().raw_get("tostring")?;
-            let s: mlua::LuaString = tostring.call(other.clone())?;
-            out.extend_from_slice(&s.as_bytes());
-        }
-    }
-    Ok(())
-}
-
-fn push_int(out: &mut Vec<u8>, n: i64) {
-    let _ = write!(out, "{n}");
-}
-
-thread_local! {
-    /// The head under construction (kept between calls: no allocation per response).
-    static HEAD: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
-}
-
-/// `head_builder(server, keepalive|nil)` ⇒ `build(code, reason|nil, headers, minor)` returning the
-/// response head and whether the body is chunked (spec/http.md C.6): `Server`, `Date` and
-/// `Keep-Alive` are ours; 1xx/204/304 drop `transfer-encoding` and get `content-length: 0`
-/// (except 101); otherwise a response without a length is chunked.
-pub fn head_builder(
-    lua: &Lua,
-    server: mlua::LuaString,
-    keepalive: Option<mlua::LuaString>,
-) -> Result<Function> {
-    let mut ours = b"Server: ".to_vec();
-    ours.extend_from_slice(&server.as_bytes());
-    ours.extend_from_slice(b"\r\n");
-    if let Some(ka) = keepalive {
-        ours.extend_from_slice(b"Keep-Alive: ");
-        ours.extend_from_slice(&ka.as_bytes());
-        ours.extend_from_slice(b"\r\n");
-    }
-    lua.create_function(
-        move |lua, (code, reason_s, headers, minor): (i64, Option<mlua::LuaString>, Table, i64)| {
-            HEAD.with(|buf| {
-                let mut out = buf.borrow_mut();
-                let out = &mut *out;
-                out.clear();
-                out.extend_from_slice(b"HTTP/1.");
-                push_int(out, minor);
-                out.push(b' ');
-                push_int(out, code);
-                match (&reason_s, reason(code)) {
-                    (Some(r), _) => {
-                        out.push(b' ');
-                        out.extend_from_slice(&r.as_bytes());
-                    }
-                    (None, Some(r)) => {
-                        out.push(b' ');
-                        out.extend_from_slice(r.as_bytes());
-                    }
-                    (None, None) => {}
-                }
-                out.extend_from_slice(b"\r\n");
-                let no_body = (100..200).contains(&code) || code == 204 || code == 304;
-                let mut te: Option<Vec<u8>> = None;
-                let mut has_cl = false;
-                headers.for_each(|k: mlua::LuaString, v: Value| {
-                    let k = k.as_bytes();
-                    match &k[..] {
-                        b"server" | b"date" | b"keep-alive" => return Ok(()),
-                        b"transfer-encoding" => {
-                            let mut b = Vec::new();
-                            value_bytes(lua, &v, &mut b)?;
-                            te = Some(b);
-                            return Ok(());
-                        }
-                        b"content-length" => has_cl = true,
-                        _ => {}
-                    }
-                    wire_name(&k, out);
-                    out.extend_from_slice(b": ");
-                    value_bytes(lua, &v, out)?;
-                    out.extend_from_slice(b"\r\n");
-                    Ok(())
-                })?;
-                let chunked = if no_body {
-                    if code != 101 && !has_cl {
-                        out.extend_from_slice(b"Content-Length: 0\r\n");
-                    }
-                    false
-                } else if let Some(te) = te {
-                    out.extend_from_slice(b"Transfer-Encoding: ");
-                    out.extend_from_slice(&te);
-                    out.extend_from_slice(b"\r\n");
-                    te.eq_ignore_ascii_case(b"chunked")
-                } else if !has_cl {
-                    out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-                    true
-                } else {
-                    false
-                };
-                out.extend_from_slice(&ours);
-                out.extend_from_slice(b"Date: ");
-                date_now(out);
-                out.extend_from_slice(b"\r\n\r\n");
-                Ok((lua.create_string(&out[..])?, chunked))
-            })
-        },
-    )
 }
 
 #[cfg(test)]
@@ -376,15 +196,5 @@ mod tests {
                 (b"e", b"")
             ]
         );
-    }
-
-    #[test]
-    fn names() {
-        let mut o = Vec::new();
-        wire_name(b"x-forwarded--for", &mut o);
-        assert_eq!(o, b"X-Forwarded--For");
-        o.clear();
-        wire_name(b"etag", &mut o);
-        assert_eq!(o, b"ETag");
     }
 }
