@@ -158,11 +158,6 @@ pub fn ms_to_ns(ms: f64) -> i64 {
     }
 }
 
-/// Raw userdata pointer if the value at `idx` has the metatable registered under `tname`.
-pub unsafe fn test_udata<T>(l: State, idx: c_int, tname: &CStr) -> *mut T {
-    ffi::luaL_testudata(l, idx, tname.as_ptr()) as *mut T
-}
-
 /// Pushes a new full userdata holding `v`, with the metatable registered under `tname`.
 pub unsafe fn new_udata<T>(l: State, v: T, tname: &CStr) -> *mut T {
     let p = ffi::lua_newuserdatauv(l, std::mem::size_of::<T>(), 1) as *mut T;

@@ -84,6 +84,10 @@ pub struct Sched {
     pub quit: bool,
     pub watchdog_ns: i64,
     pub resumed_at: i64,
+    /// I/O calls made, for the fairness check's sampling.
+    pub io_calls: u32,
+    /// Metatables of the core's userdata types (type name, metatable), for `io::test_obj`.
+    pub udata_mts: [(*const std::ffi::c_char, *const std::ffi::c_void); 3],
     pub pid: i32,
     have_pwait2: bool,
     events: Vec<libc::epoll_event>,
@@ -132,6 +136,8 @@ impl Sched {
             quit: false,
             watchdog_ns: DEFAULT_WATCHDOG_MS * 1_000_000,
             resumed_at: 0,
+            io_calls: 0,
+            udata_mts: [(std::ptr::null(), std::ptr::null()); 3],
             pid: sys::getpid(),
             have_pwait2: true,
             events: vec![libc::epoll_event { events: 0, u64: 0 }; 256],
