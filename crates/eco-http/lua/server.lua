@@ -161,7 +161,9 @@ local function build_head(self)
     local code = resp.code
     local data = resp.data
     local n = #data + 1
-    data[n] = status_line(resp.minor_version, code, resp.status)
+    local reason = resp.status
+    data[n] = not reason and status_lines[code * 2 + resp.minor_version]
+        or status_line(resp.minor_version, code, reason)
     local te, has_cl
     for k, v in next, resp.headers do
         if k == 'transfer-encoding' then
@@ -169,7 +171,7 @@ local function build_head(self)
         elseif k ~= 'server' and k ~= 'date' and k ~= 'keep-alive' then
             if k == 'content-length' then has_cl = true end
             if type(v) ~= 'string' then v = tostring(v) end
-            data[n + 1] = prefix(k)
+            data[n + 1] = prefixes[k] or prefix(k)
             data[n + 2] = v
             data[n + 3] = '\r\n'
             n = n + 3
@@ -491,20 +493,10 @@ local function reject(self, code, why)
     if self:flush() then self.linger = true end
 end
 
--- Reads one request head. @return req | nil (connection to close)
+-- Reads one request head from what `st.buf` holds and more reads. @return req | nil (close)
 local function read_head(self)
     local st, opts, parse = self.stream, self.options, self.parse
     local buf = st.buf
-    if buf == '' then
-        -- between requests: wait for the next one
-        local d, err = self.sock:read(65536, self.idle_timeout)
-        if not d then
-            if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
-            return nil
-        end
-        buf = d
-        st.buf = d
-    end
     local deadline
     while true do
         local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
@@ -550,14 +542,37 @@ local function log_access(self, req, code)
 end
 
 local function serve(self, handler)
-    local opts = self.options
+    local opts, st, sock, parse = self.options, self.stream, self.sock, self.parse
+    local idle_timeout, max_head = self.idle_timeout, opts.max_head
+    local keepalive = opts.http_keepalive >= 1
     while true do
-        local req = read_head(self)
+        -- the common case inline: the buffer is empty and one read brings a whole head
+        local req
+        if st.buf == '' then
+            local buf, err = sock:read(65536, idle_timeout)
+            if not buf then
+                if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
+                return
+            end
+            local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
+            if method and len == #buf and len <= max_head then
+                req = {
+                    method = method, raw_path = raw_path, path = path or raw_path,
+                    query_string = qs, query = query or {}, major_version = 1,
+                    minor_version = minor, headers = headers, form = {},
+                }
+            else
+                st.buf = buf
+            end
+        end
+        req = req or read_head(self)
         if not req then return end
         local headers, minor = req.headers, req.minor_version
         local resp = self.resp
         if resp then -- the previous request's, flushed: its data buffer is empty
-            resp.code, resp.status, resp.headers, resp.head_sent, resp.chunked = 200, nil, {}, false, false
+            local rh = resp.headers
+            for k in next, rh do rh[k] = nil end
+            resp.code, resp.status, resp.head_sent, resp.chunked = 200, nil, false, false
             resp.minor_version = minor
         else
             resp = { code = 200, headers = {}, data = {}, head_sent = false, chunked = false,
@@ -604,7 +619,7 @@ local function serve(self, handler)
         if n > 0 then
             local s = n == 1 and data[1] or concat(data, '', 1, n)
             for i = 1, n do data[i] = nil end
-            ok, err = self.sock:send(s)
+            ok, err = sock:send(s)
         end
         if not ok then
             log('err', self.tag .. 'flush data: ' .. tostring(err))
@@ -615,7 +630,7 @@ local function serve(self, handler)
         conn = conn and conn:lower()
         local rconn = resp.headers.connection
         rconn = rconn and tostring(rconn):lower()
-        if opts.http_keepalive < 1 or minor == 0 or conn == 'close' or conn == 'upgrade'
+        if not keepalive or minor == 0 or conn == 'close' or conn == 'upgrade'
             or rconn == 'close' or self.formdata_used then
             return
         end

@@ -51,6 +51,8 @@ pub struct Reader {
     fair: bool,
     /// A byte stream without a hook: a short read means it was drained (see `drained`).
     stream: bool,
+    /// A socket: read with recv(2).
+    socket: bool,
     /// The last direct read was short: the next one waits for readiness first instead of
     /// spending a read(2) on EAGAIN (a keep-alive server's next request is rarely there yet;
     /// epoll is level-triggered, so data that did arrive is reported at once).
@@ -73,6 +75,8 @@ pub struct Writer {
     off: usize,
     fair: bool,
     send: Option<SendState>,
+    /// A socket: written with send(2) (MSG_NOSIGNAL).
+    socket: bool,
 }
 
 // ---- shared helpers ------------------------------------------------------------------------------
@@ -344,7 +348,7 @@ impl Reader {
                     Err(CStr::from_ptr(e).to_string_lossy().into_owned())
                 }
             }
-            None => match sys::read_raw(self.fd, dst, len) {
+            None => match sys::read_raw(self.fd, dst, len, self.socket) {
                 Ok(n) => {
                     self.drained = self.stream && n < len;
                     Ok(n)
@@ -750,6 +754,7 @@ unsafe fn reader_new(l: State) -> R {
         Some((std::mem::transmute::<*mut c_void, ReadHook>(f), ctx))
     };
     let s = crate::sched(l);
+    let kind = sys::fd_kind(fd);
     let rd = Reader {
         s,
         fd,
@@ -762,7 +767,8 @@ unsafe fn reader_new(l: State) -> R {
         eof: false,
         acc: Vec::new(),
         fair: false,
-        stream: hook.is_none() && sys::is_byte_stream(fd),
+        stream: hook.is_none() && kind.byte_stream(),
+        socket: matches!(kind, sys::FdKind::Socket { .. }),
         drained: false,
     };
     lua::new_udata(l, rd, READER_T);
@@ -854,7 +860,7 @@ unsafe fn writer_write_impl(l: State, resumed: bool) -> R {
                     Err(CStr::from_ptr(e).to_string_lossy().into_owned())
                 }
             }
-            None => match sys::write(wr.fd, rest) {
+            None => match sys::write_to(wr.fd, rest, wr.socket) {
                 Ok(n) => Ok(n),
                 Err(libc::EAGAIN) => Ok(usize::MAX),
                 Err(e) => Err(eco_abi::strerror(e)),
@@ -1018,6 +1024,7 @@ unsafe fn writer_new(l: State) -> R {
         off: 0,
         fair: false,
         send: None,
+        socket: matches!(sys::fd_kind(fd), sys::FdKind::Socket { .. }),
     };
     lua::new_udata(l, wr, WRITER_T);
     Ok(Ret::N(1))
@@ -1057,7 +1064,11 @@ unsafe fn new_type(
     methods: &[(&CStr, ffi::lua_CFunction)],
 ) {
     ffi::luaL_newmetatable(l, tname.as_ptr());
-    if let Some(slot) = (*s).udata_mts.iter_mut().find(|(n, _)| n.is_null() || *n == tname.as_ptr()) {
+    if let Some(slot) = (*s)
+        .udata_mts
+        .iter_mut()
+        .find(|(n, _)| n.is_null() || *n == tname.as_ptr())
+    {
         *slot = (tname.as_ptr(), ffi::lua_topointer(l, -1));
     }
     ffi::lua_createtable(l, 0, methods.len() as c_int);

@@ -129,30 +129,49 @@ pub fn is_socket(fd: i32) -> bool {
     }
 }
 
-/// A stream socket or a pipe: a read returning less than asked for means the descriptor was
-/// drained at that moment (not so for datagrams, files or devices).
-pub fn is_byte_stream(fd: i32) -> bool {
+/// What a descriptor is, for the reader's and writer's choice of syscalls.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum FdKind {
+    /// recv/send (no VFS layer, like nginx); `stream`: SOCK_STREAM.
+    Socket {
+        stream: bool,
+    },
+    Pipe,
+    Other,
+}
+
+impl FdKind {
+    /// A read returning less than asked for means the descriptor was drained at that moment
+    /// (not so for datagrams, files or devices).
+    pub fn byte_stream(self) -> bool {
+        matches!(self, FdKind::Socket { stream: true } | FdKind::Pipe)
+    }
+}
+
+pub fn fd_kind(fd: i32) -> FdKind {
     // SAFETY: `st`, `ty` and `len` are valid out-pointers of the sizes passed.
     unsafe {
         let mut st: libc::stat = std::mem::zeroed();
         if libc::fstat(fd, &mut st) != 0 {
-            return false;
+            return FdKind::Other;
         }
         match st.st_mode & libc::S_IFMT {
-            libc::S_IFIFO => true,
+            libc::S_IFIFO => FdKind::Pipe,
             libc::S_IFSOCK => {
                 let mut ty: libc::c_int = 0;
                 let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-                libc::getsockopt(
+                let ok = libc::getsockopt(
                     fd,
                     libc::SOL_SOCKET,
                     libc::SO_TYPE,
                     &mut ty as *mut libc::c_int as *mut libc::c_void,
                     &mut len,
-                ) == 0
-                    && ty == libc::SOCK_STREAM
+                ) == 0;
+                FdKind::Socket {
+                    stream: ok && ty == libc::SOCK_STREAM,
+                }
             }
-            _ => false,
+            _ => FdKind::Other,
         }
     }
 }
@@ -160,17 +179,23 @@ pub fn is_byte_stream(fd: i32) -> bool {
 /// read(2), retrying EINTR.
 pub fn read(fd: i32, buf: &mut [u8]) -> SysResult<usize> {
     // SAFETY: `buf` is valid for `buf.len()` writable bytes.
-    unsafe { read_raw(fd, buf.as_mut_ptr(), buf.len()) }
+    unsafe { read_raw(fd, buf.as_mut_ptr(), buf.len(), false) }
 }
 
 /// read(2) into possibly uninitialised memory, retrying EINTR.
 ///
 /// # Safety
 /// `dst` must be valid for `len` writable bytes.
-pub unsafe fn read_raw(fd: i32, dst: *mut u8, len: usize) -> SysResult<usize> {
+pub unsafe fn read_raw(fd: i32, dst: *mut u8, len: usize, socket: bool) -> SysResult<usize> {
     loop {
         // SAFETY: see the function's contract.
-        let r = unsafe { libc::read(fd, dst.cast(), len) };
+        let r = unsafe {
+            if socket {
+                libc::recv(fd, dst.cast(), len, 0)
+            } else {
+                libc::read(fd, dst.cast(), len)
+            }
+        };
         if r >= 0 {
             return Ok(r as usize);
         }
@@ -183,9 +208,20 @@ pub unsafe fn read_raw(fd: i32, dst: *mut u8, len: usize) -> SysResult<usize> {
 
 /// write(2), retrying EINTR.
 pub fn write(fd: i32, buf: &[u8]) -> SysResult<usize> {
+    write_to(fd, buf, false)
+}
+
+/// write(2), or send(2) without SIGPIPE for a socket, retrying EINTR.
+pub fn write_to(fd: i32, buf: &[u8], socket: bool) -> SysResult<usize> {
     loop {
         // SAFETY: `buf` is valid for `buf.len()` readable bytes.
-        let r = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        let r = unsafe {
+            if socket {
+                libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL)
+            } else {
+                libc::write(fd, buf.as_ptr().cast(), buf.len())
+            }
+        };
         if r >= 0 {
             return Ok(r as usize);
         }
