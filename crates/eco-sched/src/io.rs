@@ -155,7 +155,7 @@ unsafe fn park(
 unsafe fn must_yield_for_fairness(l: State, s: *mut Sched) -> bool {
     let s = &mut *s;
     s.io_calls = s.io_calls.wrapping_add(1);
-    s.io_calls % 16 == 0
+    s.io_calls.is_multiple_of(16)
         && ffi::lua_isyieldable(l) != 0
         && sys::now_ns() - s.resumed_at >= FAIRNESS_NS
 }
