@@ -113,6 +113,8 @@ end
 
 -- mutex -----------------------------------------------------------------------------------------
 
+-- Fields `locked` and `q` (a queue: empty when head > tail) are also read and `locked` set by
+-- eco.socket's send fast path; keep them.
 local mutex = {}
 mutex.__index = mutex
 
