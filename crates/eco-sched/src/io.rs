@@ -487,7 +487,8 @@ unsafe fn reader_read_impl(l: State, resumed: bool) -> R {
                     rd.r += k;
                     return Ok(Ret::N(1));
                 }
-                if rd.drained && !resumed && timeout != 0 {
+                // (a zero timeout, or a caller that cannot yield, tries the read first as before)
+                if rd.drained && !resumed && timeout != 0 && ffi::lua_isyieldable(l) != 0 {
                     rd.drained = false;
                     wait_readable(l, rd, timeout)?;
                     return Ok(Ret::Yield(Some(reader_read_k)));
