@@ -106,9 +106,9 @@ T.go(function()
     out = abuse(port, 'POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n'
         .. string.rep('x', 3 * 1024 * 1024) .. '\r\n0\r\n\r\n')
     T.ok(out:find('^HTTP/1.1 4%d%d '), out:sub(1, 200))
-    -- the decoder's limits and grammar: a size line over 1024 bytes, a trailer line without ':'
+    -- the decoder's limits and grammar: a size line over max_header_line, a trailer line without ':'
     out = H.raw(port, 'POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n'
-        .. string.rep('0', 2000) .. '1\r\nx\r\n0\r\n\r\n')
+        .. string.rep('0', 9000) .. '1\r\nx\r\n0\r\n\r\n')
     T.ok(out:find('^HTTP/1.1 400 '), out)
     T.eq(body_errors[#body_errors], 'bad chunk')
     out = H.raw(port, 'POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nno colon\r\n\r\n')

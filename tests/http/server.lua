@@ -33,6 +33,8 @@ local function handler(con, req)
         con:set_status(299); con:add_header('content-length', 0)     -- 33
     elseif p == '/201' then
         con:set_status(201, 'Yay'); con:add_header('content-length', 0)
+    elseif p == '/float' then
+        con:set_status(200.0); con:add_header('content-length', 0)   -- e.g. from a JSON decoder
     elseif p == '/err500' then
         con:send_error(500)                                          -- 35
     elseif p == '/err404' then
@@ -115,6 +117,15 @@ T.go(function()
     T.ok(raw:find('^HTTP/1.1 299\r\n'), raw)
     raw = H.raw(port, 'GET /201 HTTP/1.1\r\nConnection: close\r\n\r\n')
     T.ok(raw:find('^HTTP/1.1 201 Yay\r\n'), raw)
+    -- an integral float status is written as the integer, now and for later responses
+    raw = H.raw(port, 'GET /float HTTP/1.1\r\nConnection: close\r\n\r\n')
+    T.ok(raw:find('^HTTP/1.1 200 OK\r\n'), raw)
+    raw = H.raw(port, 'GET /identity HTTP/1.1\r\nConnection: close\r\n\r\n')
+    T.ok(raw:find('^HTTP/1.1 200 OK\r\n'), raw)
+    -- HEAD: the head of the would-be chunked response and no body, not even the last chunk, so
+    -- the next response on the connection is intact
+    raw = H.raw(port, 'HEAD /chunks HTTP/1.1\r\n\r\nGET /identity HTTP/1.1\r\nConnection: close\r\n\r\n')
+    T.ok(raw:find('^HTTP/1.1 200 OK\r\n.-Transfer%-Encoding: chunked\r\n.-\r\n\r\nHTTP/1.1 200 OK\r\n.-\r\n\r\nok$'), raw)
     -- 34
     raw = H.raw(port, 'GET /identity HTTP/1.0\r\n\r\n')
     T.ok(raw:find('^HTTP/1.0 200 OK\r\n') and raw:find('ok$'), raw)

@@ -158,7 +158,9 @@ end
 -- (`self.tail`); the framing rules of spec C.6 decide `resp.chunked`.
 local function build_head(self)
     local resp = self.resp
-    local code = resp.code
+    -- an integral float (200.0, e.g. from a JSON decoder) is the integer, as '%d' formatted it
+    local code = math.tointeger(resp.code)
+    if not code then error('invalid code: ' .. tostring(resp.code), 3) end
     local data = resp.data
     local n = #data + 1
     local reason = resp.status
@@ -168,7 +170,7 @@ local function build_head(self)
     for k, v in next, resp.headers do
         if k == 'transfer-encoding' then
             te = v
-        elseif k ~= 'server' and k ~= 'date' and k ~= 'keep-alive' then
+        elseif k ~= 'server' and k ~= 'date' and (k ~= 'keep-alive' or not self.own_keepalive) then
             if k == 'content-length' then has_cl = true end
             if type(v) ~= 'string' then v = tostring(v) end
             data[n + 1] = prefixes[k] or prefix(k)
@@ -206,6 +208,7 @@ end
 function con:send(...)
     local resp = self.resp
     if not resp.head_sent then build_head(self) end
+    if self.head_req then return true end -- a response to HEAD carries no body (RFC 9110 9.3.2)
     local s
     if select('#', ...) == 1 then
         s = ...
@@ -267,8 +270,9 @@ local function continue100(self)
     return true
 end
 
--- Up to `want` bytes of a chunked request body through the native decoder (its limits: 1024-byte
--- size lines, `max_head` bytes of trailers, `max_body` bytes of data). @return data | nil, err
+-- Up to `want` bytes of a chunked request body through the native decoder (its limits: size and
+-- trailer lines of `max_header_line` bytes, `max_head` bytes of trailers, `max_body` bytes of
+-- data). @return data | nil, err
 local function read_chunked(self, want, timeout)
     local st, dec = self.stream, self.chunk_dec
     local parts, pos = {}, 1 -- st.buf is sliced once per read, not once per chunk
@@ -310,7 +314,8 @@ end
 function con:read_body(count, timeout)
     local ok, err = continue100(self)
     if not ok then return nil, err end
-    local want = count or math.maxinteger
+    local want = count and math.floor(count) or math.maxinteger
+    if want < 1 then return '' end
     if self.chunked_req then return read_chunked(self, want, timeout) end
     local parts = {}
     while want > 0 and self.body_remain > 0 do
@@ -568,6 +573,7 @@ local function serve(self, handler)
         req = req or read_head(self)
         if not req then return end
         local headers, minor = req.headers, req.minor_version
+        self.head_req = req.method == 'HEAD'
         local resp = self.resp
         if resp then -- the previous request's, flushed: its data buffer is empty
             local rh = resp.headers
@@ -586,7 +592,7 @@ local function serve(self, handler)
                 return reject(self, 400, 'unsupported transfer-encoding: ' .. te)
             end
             self.chunked_req = true
-            self.chunk_dec = native.chunked(1024, opts.max_head, opts.max_body)
+            self.chunk_dec = native.chunked(opts.max_header_line, opts.max_head, opts.max_body)
         elseif cl then
             if not cl:find('^%d+$') or #cl > 15 then
                 return reject(self, 400, 'invalid content-length: ' .. cl)
@@ -610,7 +616,7 @@ local function serve(self, handler)
         if not resp.head_sent then build_head(self) end
         local data = resp.data
         local n = #data
-        if resp.chunked then
+        if resp.chunked and not self.head_req then
             n = n + 1
             data[n] = '0\r\n\r\n'
         end
@@ -625,7 +631,9 @@ local function serve(self, handler)
             log('err', self.tag .. 'flush data: ' .. tostring(err))
             return
         end
-        if log_mod and log_mod.get_level() >= log_mod.DEBUG then log_access(self, req, resp.code) end
+        if log_mod and (not log_mod.get_level or log_mod.get_level() >= (log_mod.DEBUG or 7)) then
+            log_access(self, req, resp.code)
+        end
         local conn = headers.connection
         conn = conn and conn:lower()
         local rconn = resp.headers.connection
@@ -666,6 +674,7 @@ local function run_connection(sock, peer, ctx)
         sock = sock, peer = peer, options = options, stream = stream.new(sock),
         tag = string.format('%s:%s: ', peer.ipaddr, peer.port), body_remain = 0,
         parse = ctx.parse, tail = ctx.tail, idle_timeout = ka > 0 and ka or 3,
+        own_keepalive = ka > 0,
     }, con)
     log('debug', self.tag .. 'new connection')
     local ok, err = pcall(serve, self, handler)

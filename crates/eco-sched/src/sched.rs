@@ -84,8 +84,6 @@ pub struct Sched {
     pub quit: bool,
     pub watchdog_ns: i64,
     pub resumed_at: i64,
-    /// I/O calls made, for the fairness check's sampling.
-    pub io_calls: u32,
     /// Metatables of the core's userdata types (type name, metatable), for `io::test_obj`.
     pub udata_mts: [(*const std::ffi::c_char, *const std::ffi::c_void); 3],
     pub pid: i32,
@@ -136,7 +134,6 @@ impl Sched {
             quit: false,
             watchdog_ns: DEFAULT_WATCHDOG_MS * 1_000_000,
             resumed_at: 0,
-            io_calls: 0,
             udata_mts: [(std::ptr::null(), std::ptr::null()); 3],
             pid: sys::getpid(),
             have_pwait2: true,
