@@ -114,6 +114,19 @@ T.go(function()
     out = H.raw(port, 'POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nno colon\r\n\r\n')
     T.ok(out:find('^HTTP/1.1 400 '), out)
     T.eq(body_errors[#body_errors], 'bad chunk')
+    -- a head trickling in a byte at a time (with a 3 KB header line) is still parsed
+    do
+        local c = assert(socket.connect_tcp('127.0.0.1', port))
+        c:setoption('tcp_nodelay', true)
+        local head = 'GET / HTTP/1.1\r\nX-Long: ' .. string.rep('v', 3000) .. '\r\nConnection: close\r\n\r\n'
+        for i = 1, #head do
+            c:send(head:sub(i, i))
+            if i % 64 == 0 then eco.sleep(0) end
+        end
+        local r = c:read('a', 10) or ''
+        c:close()
+        T.ok(r:find('^HTTP/1.1 200 OK\r\n') and r:find('ok$'), r)
+    end
     -- 30,000 one-byte chunks in one request: decoded in one pass over each read, not by
     -- re-slicing the buffer after every chunk
     do

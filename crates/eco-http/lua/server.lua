@@ -499,10 +499,14 @@ local function reject(self, code, why)
 end
 
 -- Reads one request head from what `st.buf` holds and more reads. @return req | nil (close)
+-- A head can only complete at a LF, and a line limit can only be crossed after that many more
+-- bytes: reads that bring neither are collected without re-joining and re-parsing the buffer,
+-- so a client sending a byte at a time costs linear, not quadratic, work.
 local function read_head(self)
-    local st, opts, parse = self.stream, self.options, self.parse
+    local st, opts, parse, sock = self.stream, self.options, self.parse, self.sock
+    local slack = math.max(opts.max_request_line, opts.max_header_line)
     local buf = st.buf
-    local deadline
+    local deadline = buf:find('%S') and native.clock() + opts.header_timeout
     while true do
         local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
         if method == nil then
@@ -518,26 +522,29 @@ local function read_head(self)
                 form = {},
             }
         end
-        local timeout
-        if buf:find('%S') then
-            deadline = deadline or native.clock() + opts.header_timeout
-            timeout = deadline - native.clock()
-            if timeout <= 0 then return reject(self, 408, 'request header timeout') end
-        else
-            timeout = self.idle_timeout
-        end
-        local ok, err = st:fill(timeout)
-        if not ok then
-            if err == 'timeout' and st.buf:find('%S') then
-                return reject(self, 408, 'request header timeout')
+        local parts, pending = {}, 0
+        repeat
+            local timeout = self.idle_timeout
+            if deadline then
+                timeout = deadline - native.clock()
+                if timeout <= 0 then return reject(self, 408, 'request header timeout') end
             end
-            if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
-            return nil
-        end
-        buf = st.buf
-        if not deadline and buf:find('%S') then
-            deadline = native.clock() + opts.header_timeout
-        end
+            local d, err = sock:read(65536, timeout)
+            if not d then
+                if err == 'timeout' and deadline then
+                    return reject(self, 408, 'request header timeout')
+                end
+                if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
+                return nil
+            end
+            parts[#parts + 1] = d
+            pending = pending + #d
+            if not deadline and d:find('%S') then
+                deadline = native.clock() + opts.header_timeout
+            end
+        until d:find('\n', 1, true) or pending > slack or #buf + pending > opts.max_head
+        buf = buf .. concat(parts)
+        st.buf = buf
     end
 end
 
