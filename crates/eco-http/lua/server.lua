@@ -498,6 +498,15 @@ local function reject(self, code, why)
     if self:flush() then self.linger = true end
 end
 
+-- The `req` table (spec C.4) from what the native parser returns (`path` nil: same as raw_path).
+local function new_req(method, raw_path, path, qs, minor, headers, query)
+    return {
+        method = method, raw_path = raw_path, path = path or raw_path, query_string = qs,
+        query = query or {}, major_version = 1, minor_version = minor, headers = headers,
+        form = {},
+    }
+end
+
 -- Reads one request head from what `st.buf` holds and more reads. @return req | nil (close)
 -- A head can only complete at a LF, and a line limit can only be crossed after that many more
 -- bytes: reads that bring neither are collected without re-joining and re-parsing the buffer,
@@ -516,11 +525,7 @@ local function read_head(self)
             return reject(self, 431, 'request header too large')
         elseif method then
             st.buf = len == #buf and '' or buf:sub(len + 1)
-            return {
-                method = method, raw_path = raw_path, path = path or raw_path, query_string = qs,
-                query = query or {}, major_version = 1, minor_version = minor, headers = headers,
-                form = {},
-            }
+            return new_req(method, raw_path, path, qs, minor, headers, query)
         end
         local parts, pending = {}, 0
         repeat
@@ -568,11 +573,7 @@ local function serve(self, handler)
             end
             local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
             if method and len == #buf and len <= max_head then
-                req = {
-                    method = method, raw_path = raw_path, path = path or raw_path,
-                    query_string = qs, query = query or {}, major_version = 1,
-                    minor_version = minor, headers = headers, form = {},
-                }
+                req = new_req(method, raw_path, path, qs, minor, headers, query)
             else
                 st.buf = buf
             end
@@ -621,19 +622,8 @@ local function serve(self, handler)
         end
         if resp.code == 101 then return end
         if not resp.head_sent then build_head(self) end
-        local data = resp.data
-        local n = #data
-        if resp.chunked and not self.head_req then
-            n = n + 1
-            data[n] = '0\r\n\r\n'
-        end
-        -- con:flush(), inlined
-        local ok, err = true, nil
-        if n > 0 then
-            local s = n == 1 and data[1] or concat(data, '', 1, n)
-            for i = 1, n do data[i] = nil end
-            ok, err = sock:send(s)
-        end
+        if resp.chunked and not self.head_req then resp.data[#resp.data + 1] = '0\r\n\r\n' end
+        local ok, err = self:flush()
         if not ok then
             log('err', self.tag .. 'flush data: ' .. tostring(err))
             return

@@ -79,7 +79,7 @@ pub struct Writer {
     off: usize,
     fair: bool,
     send: Option<SendState>,
-    /// A socket: written with send(2) (MSG_NOSIGNAL).
+    /// Written with send(2) (MSG_NOSIGNAL) until that fails with ENOTSOCK, then write(2).
     socket: bool,
 }
 
@@ -348,20 +348,22 @@ impl Reader {
                     Err(CStr::from_ptr(e).to_string_lossy().into_owned())
                 }
             }
-            None => match sys::read_raw(self.fd, dst, len, self.socket) {
-                Ok(n) => {
-                    self.drained = self.stream && n > 0 && n < len;
-                    Ok(n)
-                }
-                Err(libc::ENOTSOCK) if self.socket => {
-                    // the fd number now names something else (dup2): plain reads from now on
-                    self.socket = false;
+            None => {
+                let was_socket = self.socket;
+                let r = sys::read_raw(self.fd, dst, len, &mut self.socket);
+                if was_socket && !self.socket {
+                    // the socket's fd number names something else by now (dup2): no hint either
                     self.stream = false;
-                    return self.read_into(dst, len);
                 }
-                Err(libc::EAGAIN) => return Fill::Again,
-                Err(e) => Err(eco_abi::strerror(e)),
-            },
+                match r {
+                    Ok(n) => {
+                        self.drained = self.stream && n > 0 && n < len;
+                        Ok(n)
+                    }
+                    Err(libc::EAGAIN) => return Fill::Again,
+                    Err(e) => Err(eco_abi::strerror(e)),
+                }
+            }
         };
         match n {
             Ok(0) => {
@@ -876,19 +878,11 @@ unsafe fn writer_write_impl(l: State, resumed: bool) -> R {
                     Err(CStr::from_ptr(e).to_string_lossy().into_owned())
                 }
             }
-            None => {
-                let mut r = sys::write_to(wr.fd, rest, wr.socket);
-                if r == Err(libc::ENOTSOCK) && wr.socket {
-                    // the fd number now names something else (dup2): plain writes from now on
-                    wr.socket = false;
-                    r = sys::write_to(wr.fd, rest, false);
-                }
-                match r {
-                    Ok(n) => Ok(n),
-                    Err(libc::EAGAIN) => Ok(usize::MAX),
-                    Err(e) => Err(eco_abi::strerror(e)),
-                }
-            }
+            None => match sys::write_to(wr.fd, rest, &mut wr.socket) {
+                Ok(n) => Ok(n),
+                Err(libc::EAGAIN) => Ok(usize::MAX),
+                Err(e) => Err(eco_abi::strerror(e)),
+            },
         };
         match r {
             Ok(usize::MAX) => {
@@ -1048,7 +1042,8 @@ unsafe fn writer_new(l: State) -> R {
         off: 0,
         fair: false,
         send: None,
-        socket: matches!(sys::fd_kind(fd), sys::FdKind::Socket { .. }),
+        // optimistic: the first send(2) to something else fails with ENOTSOCK and turns it off
+        socket: true,
     };
     lua::new_udata(l, wr, WRITER_T);
     Ok(Ret::N(1))

@@ -189,18 +189,20 @@ pub fn fd_kind(fd: i32) -> FdKind {
 /// read(2), retrying EINTR.
 pub fn read(fd: i32, buf: &mut [u8]) -> SysResult<usize> {
     // SAFETY: `buf` is valid for `buf.len()` writable bytes.
-    unsafe { read_raw(fd, buf.as_mut_ptr(), buf.len(), false) }
+    unsafe { read_raw(fd, buf.as_mut_ptr(), buf.len(), &mut false) }
 }
 
 /// read(2) into possibly uninitialised memory, retrying EINTR.
 ///
 /// # Safety
 /// `dst` must be valid for `len` writable bytes.
-pub unsafe fn read_raw(fd: i32, dst: *mut u8, len: usize, socket: bool) -> SysResult<usize> {
+/// `socket`: use recv(2); cleared (and the read retried with read(2)) on ENOTSOCK, when the fd
+/// number names something else by now (dup2).
+pub unsafe fn read_raw(fd: i32, dst: *mut u8, len: usize, socket: &mut bool) -> SysResult<usize> {
     loop {
         // SAFETY: see the function's contract.
         let r = unsafe {
-            if socket {
+            if *socket {
                 libc::recv(fd, dst.cast(), len, 0)
             } else {
                 libc::read(fd, dst.cast(), len)
@@ -209,24 +211,26 @@ pub unsafe fn read_raw(fd: i32, dst: *mut u8, len: usize, socket: bool) -> SysRe
         if r >= 0 {
             return Ok(r as usize);
         }
-        let e = errno();
-        if e != libc::EINTR {
-            return Err(e);
+        match errno() {
+            libc::EINTR => {}
+            libc::ENOTSOCK if *socket => *socket = false,
+            e => return Err(e),
         }
     }
 }
 
 /// write(2), retrying EINTR.
 pub fn write(fd: i32, buf: &[u8]) -> SysResult<usize> {
-    write_to(fd, buf, false)
+    write_to(fd, buf, &mut false)
 }
 
-/// write(2), or send(2) without SIGPIPE for a socket, retrying EINTR.
-pub fn write_to(fd: i32, buf: &[u8], socket: bool) -> SysResult<usize> {
+/// send(2) without SIGPIPE while `socket`, else write(2), retrying EINTR. `socket` is cleared
+/// (and the write retried) on ENOTSOCK: callers may start optimistic.
+pub fn write_to(fd: i32, buf: &[u8], socket: &mut bool) -> SysResult<usize> {
     loop {
         // SAFETY: `buf` is valid for `buf.len()` readable bytes.
         let r = unsafe {
-            if socket {
+            if *socket {
                 libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL)
             } else {
                 libc::write(fd, buf.as_ptr().cast(), buf.len())
@@ -235,9 +239,10 @@ pub fn write_to(fd: i32, buf: &[u8], socket: bool) -> SysResult<usize> {
         if r >= 0 {
             return Ok(r as usize);
         }
-        let e = errno();
-        if e != libc::EINTR {
-            return Err(e);
+        match errno() {
+            libc::EINTR => {}
+            libc::ENOTSOCK if *socket => *socket = false,
+            e => return Err(e),
         }
     }
 }
