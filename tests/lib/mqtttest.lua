@@ -6,16 +6,8 @@ local socket = require 'eco.socket'
 
 local Q = {}
 
-local function capture(cmd)
-    local p = assert(io.popen(cmd, 'r'))
-    local out = p:read('a')
-    p:close()
-    return out
-end
-
-local function sh_quote(s)
-    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local T = require 'testlib'
+local sh_quote, capture = T.sh_quote, T.capture
 
 --- Remaining-length varint.
 function Q.varint(n)
@@ -125,18 +117,8 @@ if not (Q.MOSQUITTO and Q.MOSQUITTO_PASSWD and Q.MOSQUITTO_PUB and Q.MOSQUITTO_S
 end
 
 --- A fresh temp dir, removed by Q.cleanup().
-function Q.tmpdir()
-    local d = capture('mktemp -d'):gsub('%s+$', '')
-    assert(#d > 0, 'mktemp -d failed')
-    Q.dirs = Q.dirs or {}
-    Q.dirs[#Q.dirs + 1] = d
-    return d
-end
-
-function Q.cleanup()
-    for _, d in ipairs(Q.dirs or {}) do os.execute('rm -rf ' .. sh_quote(d)) end
-    Q.dirs = {}
-end
+Q.tmpdir = T.tmpdir
+Q.cleanup = T.remove_tmpdirs
 
 --- Starts mosquitto with a config written to a temp dir. `o.port` (default: a free one),
 -- `o.passwd` = { user = password } for a password file, `o.extra` = config lines,

@@ -2,24 +2,16 @@
 -- `openssl s_server` / `s_client` peers run in the background (bounded by timeout(1)).
 -- A missing `openssl` command fails the test loudly.
 local eco = require 'eco'
+local T = require 'testlib'
 
 local S = {}
 
-local function sh_quote(s)
-    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local sh_quote, capture = T.sh_quote, T.capture
 S.q = sh_quote
 
 local function run(cmd)
     local ok, how, code = os.execute(cmd)
     if not ok then error(string.format('command failed (%s %s): %s', tostring(how), tostring(code), cmd), 2) end
-end
-
-local function capture(cmd)
-    local p = assert(io.popen(cmd, 'r'))
-    local out = p:read('a')
-    p:close()
-    return out
 end
 
 if not os.execute('command -v openssl >/dev/null 2>&1') then
@@ -28,13 +20,7 @@ if not os.execute('command -v openssl >/dev/null 2>&1') then
 end
 
 --- A fresh temp dir, removed by S.cleanup().
-function S.tmpdir()
-    local d = capture('mktemp -d'):gsub('%s+$', '')
-    assert(#d > 0, 'mktemp -d failed')
-    S.dirs = S.dirs or {}
-    S.dirs[#S.dirs + 1] = d
-    return d
-end
+S.tmpdir = T.tmpdir
 
 local KEY = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
 
@@ -118,8 +104,8 @@ end
 --- Kills every started process and removes the temp dirs.
 function S.cleanup()
     for _, p in ipairs(S.procs or {}) do os.execute('kill ' .. p.pid .. ' 2>/dev/null') end
-    for _, d in ipairs(S.dirs or {}) do os.execute('rm -rf ' .. sh_quote(d)) end
-    S.procs, S.dirs = {}, {}
+    S.procs = {}
+    T.remove_tmpdirs()
 end
 
 --- Resident set size of this process in KiB.

@@ -127,6 +127,34 @@ function T.unpack(t)
     return table.unpack(t, 1, t.n)
 end
 
+--- Single-quotes `s` for sh.
+function T.sh_quote(s)
+    return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- Standard output of the shell command `cmd`.
+function T.capture(cmd)
+    local p = assert(io.popen(cmd, 'r'))
+    local out = p:read('a')
+    p:close()
+    return out
+end
+
+local tmpdirs = {}
+
+--- A fresh temp dir, removed by T.remove_tmpdirs().
+function T.tmpdir()
+    local d = T.capture('mktemp -d'):gsub('%s+$', '')
+    assert(#d > 0, 'mktemp -d failed')
+    tmpdirs[#tmpdirs + 1] = d
+    return d
+end
+
+function T.remove_tmpdirs()
+    for _, d in ipairs(tmpdirs) do os.execute('rm -rf ' .. T.sh_quote(d)) end
+    tmpdirs = {}
+end
+
 function T.go(body)
     local base = eco.count()
     local done = false
