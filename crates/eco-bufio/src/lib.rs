@@ -21,7 +21,7 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 /// The Lua part of the module. It expects the native table (see [`native`]) as its argument.
-pub const LUA_SOURCE: &str = include_str!("../lua/bufio.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/bufio.lua");
 
 /// The C library's `strerror` text of an errno, without Rust's " (os error N)" suffix.
 fn errno_text(e: Errno) -> String {

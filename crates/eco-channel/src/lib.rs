@@ -6,7 +6,7 @@
 //! build tool installs [`LUA_SOURCE`] as `eco/channel.lua`.
 
 /// The Lua source of the module, installed verbatim as `eco/channel.lua` for stock `lua5.4`.
-pub const LUA_SOURCE: &str = include_str!("../lua/channel.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/channel.lua");
 
 /// Runs the embedded chunk and returns the module table. `eco.sync` must be loadable
 /// (it is required when the chunk runs).

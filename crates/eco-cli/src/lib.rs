@@ -5,7 +5,7 @@
 //! embedded source; for stock `lua5.4` the build tool installs [`LUA_SOURCE`] as `eco/cli.lua`.
 
 /// The Lua source of the module, installed verbatim as `eco/cli.lua` for stock `lua5.4`.
-pub const LUA_SOURCE: &str = include_str!("../lua/cli.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/cli.lua");
 
 /// Runs the embedded chunk and returns the module table.
 pub fn open(lua: &mlua::Lua) -> mlua::Result<mlua::Value> {

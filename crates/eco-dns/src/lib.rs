@@ -15,7 +15,7 @@ use hickory_proto::rr::Name;
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/dns.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/dns.lua");
 
 /// Largest reply accepted (the largest message a TCP length prefix can announce).
 pub const MAX_REPLY: usize = 65535;

@@ -16,9 +16,9 @@ use mlua::{
 use rustix::fs::{Access, FileType, FlockOperation, Mode, OFlags, SeekFrom};
 use rustix::io::Errno;
 
-pub const LUA_SOURCE: &str = include_str!("../lua/file.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/file.lua");
 /// Wraps the native functions that raise on bad input (see the file).
-pub const NATIVE_SOURCE: &str = include_str!("../lua/native.lua");
+pub const NATIVE_SOURCE: &str = eco_luasrc::lua_source!("../lua/native.lua");
 
 /// `(name, value)` of every integer constant the module exports.
 pub const CONSTANTS: &[(&str, i64)] = &[

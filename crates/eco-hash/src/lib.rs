@@ -16,7 +16,7 @@ use mlua::{Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-pub const HMAC_SOURCE: &str = include_str!("../lua/hmac.lua");
+pub const HMAC_SOURCE: &str = eco_luasrc::lua_source!("../lua/hmac.lua");
 
 /// The three digests, in the order the native `hmac_new` numbers them (1, 2, 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,9 +9,9 @@ pub mod chunked;
 pub mod server;
 pub mod url;
 
-const STREAM_SRC: &str = include_str!("../lua/stream.lua");
-const CLIENT_SRC: &str = include_str!("../lua/client.lua");
-const SERVER_SRC: &str = include_str!("../lua/server.lua");
+const STREAM_SRC: &str = eco_luasrc::lua_source!("../lua/stream.lua");
+const CLIENT_SRC: &str = eco_luasrc::lua_source!("../lua/client.lua");
+const SERVER_SRC: &str = eco_luasrc::lua_source!("../lua/server.lua");
 
 /// Size limits of a request head (server side).
 #[derive(Clone, Copy, Debug)]

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use mlua::{Lua, LuaString, Result, Table, Value};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/log.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/log.lua");
 
 /// Where syslog(3) sends its records.
 pub const SYSLOG_PATH: &str = "/dev/log";

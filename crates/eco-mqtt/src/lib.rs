@@ -8,7 +8,7 @@ pub mod codec;
 use codec::{Packet, Will};
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/mqtt.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/mqtt.lua");
 
 fn bytes(s: &mlua::LuaString) -> Vec<u8> {
     s.as_bytes().to_vec()

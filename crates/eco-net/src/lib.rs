@@ -7,7 +7,7 @@
 //! tool installs [`LUA_SOURCE`] as `eco/net.lua`.
 
 /// The Lua source of the module, installed verbatim as `eco/net.lua` for stock `lua5.4`.
-pub const LUA_SOURCE: &str = include_str!("../lua/net.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/net.lua");
 
 /// Runs the embedded chunk and returns the module table. `eco.socket`, `eco.dns` and `eco.time`
 /// must be loadable (they are required when the chunk runs).

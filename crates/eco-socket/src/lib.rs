@@ -18,8 +18,8 @@ use rustix::net::{AddressFamily, Protocol, SocketFlags, SocketType};
 
 use addr::{Decoded, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/socket.lua");
-pub const LUA_INTERNAL: &str = include_str!("../lua/internal.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/socket.lua");
+pub const LUA_INTERNAL: &str = eco_luasrc::lua_source!("../lua/internal.lua");
 
 /// Outcome of a native call, turned into the return convention above.
 enum Out {

@@ -26,7 +26,7 @@ use openssl::ssl::{
 };
 use openssl::x509::{X509VerifyResult, X509};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/ssl.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/ssl.lua");
 
 /// Result constants of spec section 6.
 pub const OK: i64 = 0;

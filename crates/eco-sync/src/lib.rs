@@ -7,7 +7,7 @@
 use eco_abi::{Sched, WAIT_CANCELED, WAIT_TIMEOUT, WAIT_WOKEN};
 use mlua::{Lua, Result, Table, Value};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/sync.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/sync.lua");
 
 fn native(lua: &Lua) -> Result<Table> {
     let s = Sched::get(lua)?;

@@ -19,7 +19,7 @@ use mlua::{Lua, LuaString, MultiValue, Result, Table, Value, Variadic};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use rustix::process::{Pid, WaitOptions, WaitStatus};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/sys.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/sys.lua");
 
 fn fail(lua: &Lua, msg: &str) -> Result<MultiValue> {
     let msg = Value::String(lua.create_string(msg)?);

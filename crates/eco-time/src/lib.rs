@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mlua::{Lua, MultiValue, Result, Table, Value};
 use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/time.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/time.lua");
 
 fn os_fail(lua: &Lua, errno: i32) -> Result<MultiValue> {
     let msg = Value::String(lua.create_string(eco_abi::strerror(errno))?);

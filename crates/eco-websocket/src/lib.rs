@@ -9,7 +9,7 @@ use mlua::{Lua, MultiValue, Result, Table, Value};
 
 pub use frame::{parse_frame, Parsed};
 
-pub const LUA_SOURCE: &str = include_str!("../lua/websocket.lua");
+pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/websocket.lua");
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];

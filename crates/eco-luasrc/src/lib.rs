@@ -1,0 +1,184 @@
+//! `lua_source!`: embeds a module's Lua source with comments, indentation and repeated blanks
+//! removed, at compile time, keeping every line break so that error messages and tracebacks
+//! name the same line numbers as the file in the repository.
+//!
+//! The Lua parts of the modules are ~180 KB of well-commented source; a router keeps only code.
+//! The rewrite is done by `const fn`s (no build script). It only touches text outside strings:
+//! a file with a long string or long comment (`[[`, `[=[`, `--[[`) or a string continued over a
+//! line break is embedded unchanged.
+#![no_std]
+#![forbid(unsafe_code)]
+
+/// `lua_source!("../lua/time.lua")`: the file (path relative to the calling source file, as
+/// `include_str!`), minified; a `&'static str`.
+#[macro_export]
+macro_rules! lua_source {
+    ($path:literal) => {{
+        const SRC: &[u8] = include_bytes!($path);
+        const LEN: usize = $crate::minified_len(SRC);
+        const OUT: [u8; LEN] = $crate::minify::<LEN>(SRC);
+        match ::core::str::from_utf8(&OUT) {
+            Ok(s) => s,
+            Err(_) => panic!("Lua source is not UTF-8"),
+        }
+    }};
+}
+
+/// The length of `minify(src)`.
+pub const fn minified_len(src: &[u8]) -> usize {
+    scan(src, &mut [])
+}
+
+/// `src` without comments, indentation and repeated blanks; `N` is [`minified_len`].
+pub const fn minify<const N: usize>(src: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let n = scan(src, &mut out);
+    assert!(n == N, "minified length mismatch");
+    out
+}
+
+/// Writes the minified text into `out` as far as it fits and returns its full length; the
+/// source unchanged where it cannot be rewritten safely.
+const fn scan(src: &[u8], out: &mut [u8]) -> usize {
+    let mut i = 0;
+    let mut o = 0;
+    // A blank seen in code and not yet written: written only before more code on the line.
+    let mut blank = false;
+    let mut line_start = true;
+    while i < src.len() {
+        let c = src[i];
+        let next = if i + 1 < src.len() { src[i + 1] } else { 0 };
+        if c == b'\n' {
+            o = put(out, o, b'\n');
+            blank = false;
+            line_start = true;
+            i += 1;
+            continue;
+        }
+        if c == b' ' || c == b'\t' || c == b'\r' {
+            blank = !line_start;
+            i += 1;
+            continue;
+        }
+        if c == b'-' && next == b'-' {
+            if i + 2 < src.len() && src[i + 2] == b'[' && long_bracket(src, i + 2) {
+                return verbatim(src, out);
+            }
+            while i < src.len() && src[i] != b'\n' {
+                i += 1;
+            }
+            blank = false;
+            continue;
+        }
+        if c == b'[' && long_bracket(src, i) {
+            return verbatim(src, out);
+        }
+        if blank {
+            o = put(out, o, b' ');
+            blank = false;
+        }
+        line_start = false;
+        if c == b'"' || c == b'\'' {
+            // A short string, copied as is up to its closing quote on this line.
+            o = put(out, o, c);
+            i += 1;
+            loop {
+                if i >= src.len() || src[i] == b'\n' {
+                    return verbatim(src, out);
+                }
+                let d = src[i];
+                o = put(out, o, d);
+                i += 1;
+                if d == b'\\' {
+                    if i >= src.len() || src[i] == b'\n' || src[i] == b'\r' || src[i] == b'z' {
+                        return verbatim(src, out);
+                    }
+                    o = put(out, o, src[i]);
+                    i += 1;
+                } else if d == c {
+                    break;
+                }
+            }
+            continue;
+        }
+        o = put(out, o, c);
+        i += 1;
+    }
+    o
+}
+
+/// `[[` or `[=...=[` at `i`: the opening of a long string or comment.
+const fn long_bracket(src: &[u8], mut i: usize) -> bool {
+    i += 1;
+    while i < src.len() && src[i] == b'=' {
+        i += 1;
+    }
+    i < src.len() && src[i] == b'['
+}
+
+const fn put(out: &mut [u8], o: usize, c: u8) -> usize {
+    if o < out.len() {
+        out[o] = c;
+    }
+    o + 1
+}
+
+const fn verbatim(src: &[u8], out: &mut [u8]) -> usize {
+    let mut i = 0;
+    while i < src.len() {
+        put(out, i, src[i]);
+        i += 1;
+    }
+    src.len()
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::String;
+    use std::vec;
+
+    fn min(s: &str) -> String {
+        let mut out = vec![0u8; minified_len(s.as_bytes())];
+        let n = scan(s.as_bytes(), &mut out);
+        assert_eq!(n, out.len());
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strips_comments_indentation_and_blanks() {
+        let src = "--- doc\nlocal  x = 1 -- one\n    if x then\n\treturn   'a -- b'  -- c\n  end\n";
+        assert_eq!(min(src), "\nlocal x = 1\nif x then\nreturn 'a -- b'\nend\n");
+    }
+
+    #[test]
+    fn keeps_line_numbers_and_strings() {
+        let src = "a = \"x\\\"  -- y\"\nb = 'q\\'  r' .. \"s\"\n\n\nc = 2";
+        let m = min(src);
+        assert_eq!(m.lines().count(), src.lines().count());
+        assert_eq!(m, "a = \"x\\\"  -- y\"\nb = 'q\\'  r' .. \"s\"\n\n\nc = 2");
+    }
+
+    #[test]
+    fn leaves_unsafe_files_alone() {
+        for src in [
+            "x = [[\n  a -- b\n]]",
+            "--[[ long\n comment ]]\nx = 1",
+            "x = [==[ ]==]",
+            "x = 'a\\\n   b'",
+            "x = 'a\\z\n   b'",
+            "x = 'unterminated\n",
+        ] {
+            assert_eq!(min(src), src);
+        }
+        // `t[ [` is not a long bracket, `t[x]` neither.
+        assert_eq!(min("t[x] = t[ y ]  -- z"), "t[x] = t[ y ]");
+    }
+
+    #[test]
+    fn the_macro_works_in_const_context() {
+        const S: &str = crate::lua_source!("../Cargo.toml");
+        assert!(S.contains("eco-luasrc"));
+    }
+}
