@@ -14,6 +14,8 @@ lua=${LUA:-$(command -v lua5.4 || true)}
 client=$target/release/echo-client
 native=$target/release/echo-native
 dur=${DURATION:-10}
+# The bundle (`cargo xtask build-modules --bundle`), run under lua5.4 beside the per-module files.
+bundle=${BUNDLE:-$target/bundle/all/lua/5.4}
 export LUA_PATH="$target/lua/5.4/?.lua;;" LUA_CPATH="$target/lua/5.4/?.so;;"
 ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 
@@ -48,8 +50,11 @@ run_one() { # name, command...
 run_one native "$native"
 run_one eco "$eco" "$here/echo/echo_server.lua"
 [ -n "$lua" ] && run_one lua54 "$lua" "$here/echo/echo_server.lua"
+[ -n "$lua" ] && [ -f "$bundle/eco.so" ] && LUA_PATH="$bundle/?.lua;;" LUA_CPATH="$bundle/?.so;;" \
+    run_one bundle "$lua" "$here/echo/echo_server.lua"
 awk -v a="${rt_eco:-0}" -v b="${rt_native:-1}" 'BEGIN { printf "echo_eco_vs_native %.2f ratio\n", a / b }'
 [ -n "$lua" ] && awk -v a="${rt_lua54:-0}" -v b="${rt_native:-1}" 'BEGIN { printf "echo_lua54_vs_native %.2f ratio\n", a / b }'
+[ -n "${rt_bundle:-}" ] && awk -v a="${rt_bundle:-0}" -v b="${rt_lua54:-1}" 'BEGIN { printf "echo_bundle_vs_lua54 %.2f ratio\n", a / b }'
 
 # 10,000 idle connections held by the Lua server
 port=$((port + 1))

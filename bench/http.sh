@@ -11,6 +11,8 @@ repo=$(cd "$here/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
 eco=${ECO:-$target/release/eco}
 lua=${LUA:-$(command -v lua5.4 || true)}
+# The bundle (`cargo xtask build-modules --bundle`), run under lua5.4 beside the per-module files.
+bundle=${BUNDLE:-$target/bundle/all/lua/5.4}
 dur=${DURATION:-10}
 rounds=${ROUNDS:-3}
 export LUA_PATH="$target/lua/5.4/?.lua;;" LUA_CPATH="$target/lua/5.4/?.so;;"
@@ -82,10 +84,11 @@ CONF
     kill "$npid" 2>/dev/null; wait "$npid" 2>/dev/null
 }
 
-run_lua() { # runner binary
-    local runner=$1 bin=$2
+run_lua() { # runner binary [module dir]
+    local runner=$1 bin=$2 dir=${3:-$target/lua/5.4}
     port=$((port + 1))
-    "$bin" "$here/http/hello_server.lua" "$port" >/dev/null 2>"$tmp/$runner.err" &
+    LUA_PATH="$dir/?.lua;;" LUA_CPATH="$dir/?.so;;" \
+        "$bin" "$here/http/hello_server.lua" "$port" >/dev/null 2>"$tmp/$runner.err" &
     local spid=$!
     pids+=("$spid")
     wait_port "$port" || { cat "$tmp/$runner.err" >&2; return; }
@@ -99,7 +102,10 @@ for _ in $(seq "$rounds"); do
     run_nginx
     run_lua eco "$eco"
     [ -n "$lua" ] && run_lua lua54 "$lua"
+    [ -n "$lua" ] && [ -f "$bundle/eco.so" ] && run_lua bundle "$lua" "$bundle"
 done
-for n in nginx eco lua54; do eval "[ -n \"\${line_$n:-}\" ] && echo \"\$line_$n\""; done
+for n in nginx eco lua54 bundle; do eval "[ -n \"\${line_$n:-}\" ] && echo \"\$line_$n\""; done
 awk -v a="${best_eco:-0}" -v b="${best_nginx:-1}" 'BEGIN { printf "http_eco_vs_nginx %.2f ratio\n", a / b }'
 awk -v a="${best_lua54:-0}" -v b="${best_nginx:-1}" 'BEGIN { printf "http_lua54_vs_nginx %.2f ratio\n", a / b }'
+[ -n "${best_bundle:-}" ] && awk -v a="${best_bundle:-0}" -v b="${best_lua54:-1}" 'BEGIN { printf "http_bundle_vs_lua54 %.2f ratio\n", a / b }'
+true
