@@ -1,4 +1,4 @@
--- The eco launcher's start-up (README: "The eco launcher"): what the self-contained `eco`
+-- The eco launcher's start-up (docs/packaging.md, "The eco commands"): what the self-contained `eco`
 -- interpreter does, on the system's Lua and the installed modules. Receives argv (argv[0] is the
 -- launcher as invoked) and returns the exit status.
 local argv = ...

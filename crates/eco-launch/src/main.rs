@@ -1,4 +1,4 @@
-//! The small `eco` launcher (README, "The eco launcher"): the `eco` command line on the system's
+//! The small `eco` launcher (docs/packaging.md, "The eco commands"): the `eco` command line on the system's
 //! liblua5.4, loading the installed lua-eco modules through `package.cpath`, as the C original's
 //! `eco` does. The start-up logic is Lua (`lua/boot.lua`); this file creates the state, hands it
 //! the arguments and returns its exit status.
