@@ -64,6 +64,7 @@ fn interp_modules(t: &Table) -> String {
          fn add(lua: &Lua, preload: &Table, name: &str, open: Opener) -> Result<()> {\n    \
          let f: Function = lua.create_function(move |lua, ()| open(lua))?;\n    \
          preload.set(name, f)\n}\n\n\
+         #[rustfmt::skip] // generated one line per module\n\
          pub fn preload_all(lua: &Lua) -> Result<()> {\n    \
          let preload: Table = lua.globals().get::<Table>(\"package\")?.get(\"preload\")?;\n",
     );

@@ -14,6 +14,7 @@ mod table;
 mod test;
 #[cfg(test)]
 mod tidy;
+mod toml;
 mod util;
 
 use std::env;

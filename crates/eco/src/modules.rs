@@ -13,6 +13,7 @@ fn add(lua: &Lua, preload: &Table, name: &str, open: Opener) -> Result<()> {
     preload.set(name, f)
 }
 
+#[rustfmt::skip] // generated one line per module
 pub fn preload_all(lua: &Lua) -> Result<()> {
     let preload: Table = lua.globals().get::<Table>("package")?.get("preload")?;
     // SAFETY: `eco_sched::luaopen_eco` is a lua_CFunction for this (vendored) Lua.
@@ -31,12 +32,7 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     #[cfg(feature = "eco-socket")]
     add(lua, &preload, "eco.socket", eco_socket::open)?;
     #[cfg(feature = "eco-socket")]
-    add(
-        lua,
-        &preload,
-        "eco.internal.socket",
-        eco_socket::open_internal,
-    )?;
+    add(lua, &preload, "eco.internal.socket", eco_socket::open_internal)?;
     #[cfg(feature = "eco-file")]
     add(lua, &preload, "eco.file", eco_file::open)?;
     #[cfg(feature = "eco-file")]
@@ -58,12 +54,7 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     #[cfg(feature = "eco-encoding")]
     add(lua, &preload, "eco.encoding", eco_encoding::open)?;
     #[cfg(feature = "eco-encoding")]
-    add(
-        lua,
-        &preload,
-        "eco.encoding.base64",
-        eco_encoding::open_base64,
-    )?;
+    add(lua, &preload, "eco.encoding.base64", eco_encoding::open_base64)?;
     #[cfg(feature = "eco-encoding")]
     add(lua, &preload, "eco.encoding.hex", eco_encoding::open_hex)?;
     #[cfg(feature = "eco-shared")]
