@@ -142,7 +142,7 @@ fn check_string(lua: &Lua, v: Value, n: usize, f: &str) -> Result<mlua::LuaStrin
         },
         other => Err(mlua::Error::runtime(format!(
             "bad argument #{n} to '{f}' (string expected, got {})",
-            eco_abi::lua_type_name(&other)
+            eco_util::lua_type_name(&other)
         ))),
     }
 }
@@ -214,7 +214,7 @@ pub fn open_digest(lua: &Lua, kind: Kind) -> Result<Value> {
     t.set("mtname", kind.mtname())?;
     t.set(
         "sum",
-        lua.create_function(move |lua, data: Value| {
+        eco_util::function(lua, move |lua, data: Value| {
             let s = check_string(lua, data, 1, "sum")?;
             let d = digest(kind, &s.as_bytes());
             lua.create_string(d)
@@ -222,7 +222,7 @@ pub fn open_digest(lua: &Lua, kind: Kind) -> Result<Value> {
     )?;
     t.set(
         "new",
-        lua.create_function(move |_, ()| {
+        eco_util::function(lua, move |_, ()| {
             Ok(DigestCtx {
                 kind,
                 state: Some(State::new(kind)),
@@ -252,7 +252,7 @@ pub fn open_hmac(lua: &Lua) -> Result<Value> {
     }
     native.set(
         "new",
-        lua.create_function(|_, (kind, key): (i64, mlua::LuaString)| {
+        eco_util::function(lua, |_, (kind, key): (i64, mlua::LuaString)| {
             let kind = Kind::from_index(kind)
                 .ok_or_else(|| mlua::Error::runtime("expecting hash to be a hash module"))?;
             Ok(HmacCtx {
@@ -262,14 +262,17 @@ pub fn open_hmac(lua: &Lua) -> Result<Value> {
     )?;
     native.set(
         "sum",
-        lua.create_function(|lua, (kind, key, data): (i64, mlua::LuaString, Value)| {
-            let kind = Kind::from_index(kind)
-                .ok_or_else(|| mlua::Error::runtime("expecting hash to be a hash module"))?;
-            let Value::String(data) = data else {
-                return Err(mlua::Error::runtime("expecting data to be a string"));
-            };
-            lua.create_string(hmac(kind, &key.as_bytes(), &data.as_bytes()))
-        })?,
+        eco_util::function(
+            lua,
+            |lua, (kind, key, data): (i64, mlua::LuaString, Value)| {
+                let kind = Kind::from_index(kind)
+                    .ok_or_else(|| mlua::Error::runtime("expecting hash to be a hash module"))?;
+                let Value::String(data) = data else {
+                    return Err(mlua::Error::runtime("expecting data to be a string"));
+                };
+                lua.create_string(hmac(kind, &key.as_bytes(), &data.as_bytes()))
+            },
+        )?,
     )?;
     lua.load(HMAC_SOURCE)
         .set_name("@eco/hash/hmac.lua")

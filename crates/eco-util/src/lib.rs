@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use mlua::{
-    Error, FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua, LuaString, MultiValue, Result, Value,
+    Error, FromLuaMulti, Function, IntoLuaMulti, Lua, LuaString, MultiValue, Result, Value,
 };
 
 pub use eco_abi::{io_error_text, strerror};
@@ -45,8 +45,8 @@ pub fn io_fail(lua: &Lua, e: &std::io::Error) -> Result<MultiValue> {
 }
 
 /// One value as a result list.
-pub fn one(v: impl IntoLua, lua: &Lua) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![v.into_lua(lua)?]))
+pub fn one(v: Value) -> Result<MultiValue> {
+    Ok(MultiValue::from_vec(vec![v]))
 }
 
 /// `true` as a result list.
@@ -62,6 +62,11 @@ pub fn ok_true() -> Result<MultiValue> {
 pub fn monotonic() -> f64 {
     let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
     ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
+/// A native `() -> seconds` on [`monotonic`], the clock modules hand their Lua part.
+pub fn monotonic_function(lua: &Lua) -> Result<Function> {
+    function(lua, |_, ()| Ok(monotonic()))
 }
 
 /// `CLOCK_MONOTONIC` in milliseconds.

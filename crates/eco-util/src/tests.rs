@@ -116,7 +116,10 @@ fn fail_convention() {
             .unwrap(),
         "Permission denied"
     );
-    assert_eq!(one(5, &lua).unwrap().into_vec(), vec![Value::Integer(5)]);
+    assert_eq!(
+        one(Value::Integer(5)).unwrap().into_vec(),
+        vec![Value::Integer(5)]
+    );
 }
 
 #[test]
