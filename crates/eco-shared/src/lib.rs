@@ -1030,7 +1030,7 @@ mod tests {
         lua.globals()
             .set(
                 "set_budget",
-                eco_util::function(lua, |_, n: Option<usize>| {
+                eco_util::function(&lua, |_, n: Option<usize>| {
                     crash::BUDGET.with(|b| b.set(n));
                     Ok(())
                 })
@@ -1040,7 +1040,7 @@ mod tests {
         lua.globals()
             .set(
                 "budget_left",
-                eco_util::function(lua, |_, ()| Ok(crash::BUDGET.with(|b| b.get()))).unwrap(),
+                eco_util::function(&lua, |_, ()| Ok(crash::BUDGET.with(|b| b.get()))).unwrap(),
             )
             .unwrap();
         lua.globals()

@@ -95,6 +95,8 @@ pub fn lua_type_name(v: &Value) -> &'static str {
 
 /// An argument error: raised as `bad argument #n to 'f' (msg)` by a function of this crate.
 /// `n` counts arguments as Lua passes them (`self` is #1 of a method).
+// mlua's `Error` holds its cause in an `Arc` whatever its thread-safety (no `send` feature here).
+#[allow(clippy::arc_with_non_send_sync)]
 pub fn arg_error(n: usize, msg: impl Into<String>) -> Error {
     Error::BadArgument {
         to: None,
@@ -422,7 +424,7 @@ impl Args {
 }
 
 fn float_to_int(x: f64) -> Option<i64> {
-    if x.fract() == 0.0 && x >= -9.223_372_036_854_776e18 && x < 9.223_372_036_854_776e18 {
+    if x.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
         Some(x as i64)
     } else {
         None
