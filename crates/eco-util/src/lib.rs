@@ -222,8 +222,30 @@ fn self_error(tname: &str, v: &Value) -> Error {
     type_error(1, tname, v)
 }
 
+/// The raw native under [`method`] and [`method_mut`]: `self` is taken apart from the other
+/// arguments, so a method called without arguments allocates no argument list.
+fn method_with<A, R, F>(lua: &Lua, f: F) -> Result<Function>
+where
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+    F: Fn(&Lua, &Value, A) -> Result<R> + 'static,
+{
+    let inner = lua.create_function(move |lua, (this, args): (Value, MultiValue)| {
+        let nargs = args.len() + 1;
+        let r = A::from_lua_args(args, 2, None, lua)
+            .and_then(|a| f(lua, &this, a))
+            .and_then(|r| r.into_lua_multi(lua));
+        match r {
+            Ok(r) => Ok(r),
+            Err(e) => raise(lua, e, nargs),
+        }
+    })?;
+    eco_abi::raising(lua, inner)
+}
+
 /// A method of userdata type `T` (Lua name `tname`, for the error when `self` is something
-/// else), borrowing it shared; install it with [`register`].
+/// else), borrowing it shared; install it with [`register`]. Argument errors count `self` as
+/// #1 (`luaL_argerror` renumbers them for a call with `:`).
 pub fn method<T, A, R, F>(lua: &Lua, tname: &'static str, f: F) -> Result<Function>
 where
     T: 'static,
@@ -231,17 +253,15 @@ where
     R: IntoLuaMulti,
     F: Fn(&Lua, &T, A) -> Result<R> + 'static,
 {
-    function(lua, move |lua, mut args: MultiValue| {
-        let this = args.pop_front().unwrap_or(Value::Nil);
-        let ud = match &this {
+    method_with(lua, move |lua, this: &Value, a: A| {
+        let ud = match this {
             Value::UserData(ud) => ud,
-            _ => return Err(self_error(tname, &this)),
+            _ => return Err(self_error(tname, this)),
         };
         let this_ref = ud.borrow::<T>().map_err(|e| match e {
-            Error::UserDataTypeMismatch => self_error(tname, &this),
+            Error::UserDataTypeMismatch => self_error(tname, this),
             e => error(e.to_string()),
         })?;
-        let a = A::from_lua_args(args, 2, None, lua)?;
         f(lua, &this_ref, a)
     })
 }
@@ -254,17 +274,15 @@ where
     R: IntoLuaMulti,
     F: Fn(&Lua, &mut T, A) -> Result<R> + 'static,
 {
-    function(lua, move |lua, mut args: MultiValue| {
-        let this = args.pop_front().unwrap_or(Value::Nil);
-        let ud = match &this {
+    method_with(lua, move |lua, this: &Value, a: A| {
+        let ud = match this {
             Value::UserData(ud) => ud,
-            _ => return Err(self_error(tname, &this)),
+            _ => return Err(self_error(tname, this)),
         };
         let mut this_ref = ud.borrow_mut::<T>().map_err(|e| match e {
-            Error::UserDataTypeMismatch => self_error(tname, &this),
+            Error::UserDataTypeMismatch => self_error(tname, this),
             e => error(e.to_string()),
         })?;
-        let a = A::from_lua_args(args, 2, None, lua)?;
         f(lua, &mut this_ref, a)
     })
 }
