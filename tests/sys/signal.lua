@@ -120,6 +120,7 @@ T.go(function()
         local h = assert(sys.signal(sys.SIGUSR2, function() end))
         local fd = h.fd
         T.ok(et.fd_open(fd), '9: descriptor open')
+        T.eq(h.sfd, fd, '9: sfd is an alias of fd (lua-eco scripts read it)')
         h:close()
         T.ok(not et.fd_open(fd), '9: descriptor closed by close()')
         local weak = setmetatable({ h }, { __mode = 'v' })

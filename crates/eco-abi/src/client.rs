@@ -2,7 +2,7 @@
 
 use std::ffi::c_int;
 
-use mlua::{ffi, Function, LightUserData, Lua, Value};
+use mlua::{ffi, Function, LightUserData, Lua};
 
 use crate::{EcoAbi, ABI_VERSION, REGISTRY_KEY};
 
@@ -186,17 +186,52 @@ unsafe extern "C-unwind" fn lua_wake(l: *mut ffi::lua_State) -> c_int {
     1
 }
 
-/// Lua type name of a value as `luaL_typename` gives it ("number" for integers too), for the
-/// `bad argument #n to 'f' (X expected, got T)` messages module crates build.
-pub fn lua_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Nil => "nil",
-        Value::Boolean(_) => "boolean",
-        Value::Integer(_) | Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Table(_) => "table",
-        Value::Function(_) => "function",
-        Value::Thread(_) => "thread",
-        _ => "userdata",
+/// The marker a function wrapped by [`raising`] returns first to ask its trampoline to raise.
+static RAISE_MARK: u8 = 0;
+
+/// The light userdata value of the raise marker (see [`raising`]).
+pub fn raise_mark() -> LightUserData {
+    LightUserData(std::ptr::addr_of!(RAISE_MARK) as *mut std::ffi::c_void)
+}
+
+/// Wraps `f` in a raw C closure that raises plain Lua strings, as C modules do.
+///
+/// mlua turns an `Err` returned by a Rust function into a userdata error; this trampoline lets
+/// a function raise a string instead: when `f` returns `(raise_mark(), n, msg)`, the closure
+/// raises `luaL_argerror(L, n, msg)` for `n > 0` (so the message names the function as the
+/// caller sees it and follows Lua's conventions for methods: `calling 'm' on bad self`) and
+/// the string `msg` as it is for `n == 0`. Any other results are returned unchanged.
+pub fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    let mark = raise_mark();
+    // SAFETY: pushes one C closure with two upvalues: `f` (the one argument on the stack) and
+    // the marker.
+    unsafe {
+        lua.exec_raw(f, |l| {
+            ffi::lua_pushlightuserdata(l, mark.0);
+            ffi::lua_pushcclosure(l, lua_raising, 2);
+        })
     }
+}
+
+unsafe extern "C-unwind" fn lua_raising(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state; only C API calls, nothing with a
+    // destructor is alive when `lua_error`/`luaL_argerror` jump.
+    let nargs = ffi::lua_gettop(l);
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(l, 1);
+    ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
+    let nres = ffi::lua_gettop(l);
+    if nres >= 3
+        && ffi::lua_type(l, 1) == ffi::LUA_TLIGHTUSERDATA
+        && ffi::lua_touserdata(l, 1) == ffi::lua_touserdata(l, ffi::lua_upvalueindex(2))
+    {
+        let n = ffi::lua_tointeger(l, 2);
+        if n > 0 {
+            let msg = ffi::lua_tolstring(l, 3, std::ptr::null_mut());
+            return ffi::luaL_argerror(l, n as c_int, msg);
+        }
+        ffi::lua_settop(l, 3);
+        ffi::lua_error(l)
+    }
+    nres
 }

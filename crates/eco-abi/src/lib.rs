@@ -145,7 +145,7 @@ pub mod hooks;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
-pub use client::{lua_type_name, timeout_ms, ParkError, Sched};
+pub use client::{raise_mark, raising, timeout_ms, ParkError, Sched};
 
 #[cfg(test)]
 mod tests {

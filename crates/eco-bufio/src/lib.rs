@@ -14,9 +14,10 @@
 //! needs `unsafe` for it.
 #![forbid(unsafe_code)]
 
+use eco_util::fail;
 use std::os::fd::BorrowedFd;
 
-use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Value};
+use mlua::{IntoLuaMulti, Lua, Table, Value};
 use rustix::fs::OFlags;
 use rustix::io::Errno;
 
@@ -64,18 +65,13 @@ fn read_fd(fd: mlua::Integer, n: usize) -> Result<Vec<u8>, Errno> {
     }
 }
 
-/// `nil, text`
-fn fail(lua: &Lua, text: String) -> mlua::Result<MultiValue> {
-    (Value::Nil, text).into_lua_multi(lua)
-}
-
 /// Builds the native helper table passed to `lua/bufio.lua`.
 pub fn native(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
 
     t.set(
         "set_nonblock",
-        lua.create_function(|lua, fd: mlua::Integer| match set_nonblock(fd) {
+        eco_util::function(lua, |lua, fd: mlua::Integer| match set_nonblock(fd) {
             Ok(()) => true.into_lua_multi(lua),
             Err(e) => fail(lua, errno_text(e)),
         })?,
@@ -83,14 +79,14 @@ pub fn native(lua: &Lua) -> mlua::Result<Table> {
 
     t.set(
         "read",
-        lua.create_function(|lua, (fd, n): (mlua::Integer, mlua::Integer)| {
+        eco_util::function(lua, |lua, (fd, n): (mlua::Integer, mlua::Integer)| {
             // A zero-length read would look like end of stream: refuse it.
             let n = usize::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| {
                 mlua::Error::runtime("bad argument #2 to 'read' (size must be > 0)")
             })?;
             match read_fd(fd, n) {
                 Ok(data) => lua.create_string(&data)?.into_lua_multi(lua),
-                Err(e) if e == Errno::AGAIN || e == Errno::WOULDBLOCK => fail(lua, "again".into()),
+                Err(e) if e == Errno::AGAIN || e == Errno::WOULDBLOCK => fail(lua, "again"),
                 Err(e) => fail(lua, errno_text(e)),
             }
         })?,

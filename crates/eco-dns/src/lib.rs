@@ -9,11 +9,12 @@
 //! (see the unit tests and `fuzz/fuzz_targets/dns_reply.rs`).
 #![forbid(unsafe_code)]
 
+use eco_util::{fail, one};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use hickory_proto::rr::Name;
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
-use mlua::{Lua, MultiValue, Result, Table, Value};
+use mlua::{Lua, Result, Table, Value};
 
 pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/dns.lua");
 
@@ -330,17 +331,6 @@ pub fn parse_reply(msg: &[u8], expected_id: u16) -> std::result::Result<Vec<Reco
     Ok(answers)
 }
 
-fn fail(lua: &Lua, msg: &str) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![
-        Value::Nil,
-        Value::String(lua.create_string(msg)?),
-    ]))
-}
-
-fn one(v: Value) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![v]))
-}
-
 fn field_value(lua: &Lua, f: &Field) -> Result<Value> {
     Ok(match f {
         Field::Int(n) => Value::Integer(*n),
@@ -380,7 +370,8 @@ fn native(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
     t.set(
         "build_query",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua, (name, qtype, id, no_recurse): (mlua::LuaString, i64, i64, Option<bool>)| {
                 let qtype = u16_arg(qtype, "query type")?;
                 let id = u16_arg(id, "transaction id")?;
@@ -393,7 +384,7 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "parse_reply",
-        lua.create_function(|lua, (msg, id): (mlua::LuaString, i64)| {
+        eco_util::function(lua, |lua, (msg, id): (mlua::LuaString, i64)| {
             let id = u16_arg(id, "transaction id")?;
             match parse_reply(&msg.as_bytes(), id) {
                 Ok(recs) => one(Value::Table(records_table(lua, &recs)?)),
@@ -403,27 +394,20 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "random_id",
-        lua.create_function(|_, ()| {
+        eco_util::function(lua, |_, ()| {
             let mut b = [0u8; 2];
             // getrandom(2) on 2 bytes does not block once the pool is initialised; fall back to the
             // clock's nanoseconds if it fails anyway.
             if rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty()).is_err() {
-                let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-                b = (ts.tv_nsec as u16).to_be_bytes();
+                b = ((eco_util::monotonic() * 1e9) as u64 as u16).to_be_bytes();
             }
             Ok(u16::from_be_bytes(b))
         })?,
     )?;
-    t.set(
-        "monotonic",
-        lua.create_function(|_, ()| {
-            let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-            Ok(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
-        })?,
-    )?;
+    t.set("monotonic", eco_util::monotonic_function(lua)?)?;
     t.set(
         "mtime",
-        lua.create_function(|_, path: mlua::LuaString| {
+        eco_util::function(lua, |_, path: mlua::LuaString| {
             let path = path.to_str()?.to_string();
             Ok(rustix::fs::stat(path.as_str()).ok().map(|st| st.st_mtime))
         })?,

@@ -204,7 +204,7 @@ pub fn hex_dump(src: &[u8]) -> Vec<u8> {
 fn bad_arg(n: usize, f: &str, v: &Value) -> mlua::Error {
     mlua::Error::runtime(format!(
         "bad argument #{n} to '{f}' (string expected, got {})",
-        eco_abi::lua_type_name(v)
+        eco_util::lua_type_name(v)
     ))
 }
 
@@ -244,14 +244,14 @@ pub fn open_base64(lua: &Lua) -> Result<Value> {
     let t = lua.create_table()?;
     t.set(
         "encode",
-        lua.create_function(|lua, data: Value| {
+        eco_util::function(lua, |lua, data: Value| {
             let s = string_or_number(lua, data, 1, "encode")?;
             lua.create_string(base64_encode(&s.as_bytes()))
         })?,
     )?;
     t.set(
         "decode",
-        lua.create_function(|lua, text: Value| {
+        eco_util::function(lua, |lua, text: Value| {
             let s = string_or_number(lua, text, 1, "decode")?;
             let r = base64_decode(&s.as_bytes());
             decoded(lua, r)
@@ -265,7 +265,7 @@ pub fn open_hex(lua: &Lua) -> Result<Value> {
     let t = lua.create_table()?;
     t.set(
         "encode",
-        lua.create_function(|lua, (bin, sep): (Value, Value)| {
+        eco_util::function(lua, |lua, (bin, sep): (Value, Value)| {
             let s = string_only(bin, 1, "encode")?;
             let sep = match sep {
                 Value::Nil => None,
@@ -278,7 +278,7 @@ pub fn open_hex(lua: &Lua) -> Result<Value> {
     )?;
     t.set(
         "decode",
-        lua.create_function(|lua, text: Value| {
+        eco_util::function(lua, |lua, text: Value| {
             let s = string_only(text, 1, "decode")?;
             let r = hex_decode(&s.as_bytes());
             decoded(lua, r)
@@ -286,7 +286,7 @@ pub fn open_hex(lua: &Lua) -> Result<Value> {
     )?;
     t.set(
         "dump",
-        lua.create_function(|lua, data: Value| {
+        eco_util::function(lua, |lua, data: Value| {
             let s = string_only(data, 1, "dump")?;
             lua.create_string(hex_dump(&s.as_bytes()))
         })?,

@@ -6,6 +6,7 @@
 //! (`lua/file.lua`) over `eco.reader`/`eco.writer`.
 #![forbid(unsafe_code)]
 
+use eco_util::one;
 use std::ffi::OsStr;
 use std::os::fd::IntoRawFd;
 use std::os::unix::ffi::OsStrExt;
@@ -74,12 +75,7 @@ pub const CONSTANTS: &[(&str, i64)] = &[
 // ---- return conventions -----------------------------------------------------------------------
 
 fn fail(lua: &Lua, e: Errno) -> Result<MultiValue> {
-    let msg = lua.create_string(eco_abi::strerror(e.raw_os_error()))?;
-    Ok(MultiValue::from_vec(vec![Value::Nil, Value::String(msg)]))
-}
-
-fn one(v: Value) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![v]))
+    eco_util::os_fail(lua, e.raw_os_error())
 }
 
 fn ret_true(lua: &Lua, r: std::result::Result<(), Errno>) -> Result<MultiValue> {
@@ -284,7 +280,8 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "open",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua, (path, flags, mode): (mlua::LuaString, Option<i64>, Option<i64>)| {
                 let flags = OFlags::from_bits_retain(flags.unwrap_or(0) as u32);
                 let mode = Mode::from_raw_mode(mode.unwrap_or(0) as _);
@@ -298,7 +295,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "close",
-        lua.create_function(|lua, fd: i64| {
+        eco_util::function(lua, |lua, fd: i64| {
             let r = eco_abi::checked_fd(fd).and_then(eco_abi::close_fd);
             ret_true(lua, r.map_err(Errno::from_raw_os_error))
         })?,
@@ -306,7 +303,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "lseek",
-        lua.create_function(|lua, (fd, off, whence): (i64, i64, i64)| {
+        eco_util::function(lua, |lua, (fd, off, whence): (i64, i64, i64)| {
             let pos = match whence {
                 0 if off >= 0 => SeekFrom::Start(off as u64),
                 1 => SeekFrom::Current(off),
@@ -322,20 +319,23 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "stat",
-        lua.create_function(|lua, path: mlua::LuaString| {
+        eco_util::function(lua, |lua, path: mlua::LuaString| {
             ret_stat(lua, rustix::fs::stat(path_of(&path)))
         })?,
     )?;
 
     t.set(
         "fstat",
-        lua.create_function(|lua, fd: i64| ret_stat(lua, fd_of(fd).and_then(rustix::fs::fstat)))?,
+        eco_util::function(lua, |lua, fd: i64| {
+            ret_stat(lua, fd_of(fd).and_then(rustix::fs::fstat))
+        })?,
     )?;
 
     t.set(
         "statvfs",
-        lua.create_function(|lua, path: mlua::LuaString| {
-            match rustix::fs::statvfs(path_of(&path)) {
+        eco_util::function(
+            lua,
+            |lua, path: mlua::LuaString| match rustix::fs::statvfs(path_of(&path)) {
                 Ok(s) => {
                     let frsize = s.f_frsize as f64;
                     let total = s.f_blocks as f64 * frsize / 1024.0;
@@ -348,13 +348,14 @@ pub fn native(lua: &Lua) -> Result<Table> {
                     ]))
                 }
                 Err(e) => fail(lua, e),
-            }
-        })?,
+            },
+        )?,
     )?;
 
     t.set(
         "access",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |_, (path, mode): (mlua::LuaString, Option<mlua::LuaString>)| {
                 let how = match mode {
                     None => Access::EXISTS,
@@ -378,33 +379,37 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "readlink",
-        lua.create_function(|lua, path: mlua::LuaString| {
-            match rustix::fs::readlink(path_of(&path), Vec::new()) {
+        eco_util::function(
+            lua,
+            |lua, path: mlua::LuaString| match rustix::fs::readlink(path_of(&path), Vec::new()) {
                 Ok(target) => one(Value::String(lua.create_string(target.as_bytes())?)),
                 Err(e) => fail(lua, e),
-            }
-        })?,
+            },
+        )?,
     )?;
 
     t.set(
         "chown",
-        lua.create_function(|lua, (path, uid, gid): (mlua::LuaString, Value, Value)| {
-            let id = |v: &Value| match v {
-                Value::Integer(i) => u32::try_from(*i).ok(),
-                Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64 => {
-                    Some(*n as u32)
-                }
-                _ => None,
-            };
-            let uid = id(&uid).map(rustix::fs::Uid::from_raw);
-            let gid = id(&gid).map(rustix::fs::Gid::from_raw);
-            ret_true(lua, rustix::fs::chown(path_of(&path), uid, gid))
-        })?,
+        eco_util::function(
+            lua,
+            |lua, (path, uid, gid): (mlua::LuaString, Value, Value)| {
+                let id = |v: &Value| match v {
+                    Value::Integer(i) => u32::try_from(*i).ok(),
+                    Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= u32::MAX as f64 => {
+                        Some(*n as u32)
+                    }
+                    _ => None,
+                };
+                let uid = id(&uid).map(rustix::fs::Uid::from_raw);
+                let gid = id(&gid).map(rustix::fs::Gid::from_raw);
+                ret_true(lua, rustix::fs::chown(path_of(&path), uid, gid))
+            },
+        )?,
     )?;
 
     t.set(
         "mkdir",
-        lua.create_function(|lua, (path, mode): (mlua::LuaString, Option<i64>)| {
+        eco_util::function(lua, |lua, (path, mode): (mlua::LuaString, Option<i64>)| {
             // A negative mode is rejected (raised) by the Lua wrapper in lua/native.lua.
             let mode = mode.unwrap_or(0o777).max(0);
             ret_true(
@@ -416,7 +421,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "sync",
-        lua.create_function(|_, ()| {
+        eco_util::function(lua, |_, ()| {
             rustix::fs::sync();
             Ok(())
         })?,
@@ -424,20 +429,20 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "dirname",
-        lua.create_function(|lua, path: mlua::LuaString| {
+        eco_util::function(lua, |lua, path: mlua::LuaString| {
             lua.create_string(dirname(&path.as_bytes()))
         })?,
     )?;
     t.set(
         "basename",
-        lua.create_function(|lua, path: mlua::LuaString| {
+        eco_util::function(lua, |lua, path: mlua::LuaString| {
             lua.create_string(basename(&path.as_bytes()))
         })?,
     )?;
 
     t.set(
         "flock",
-        lua.create_function(|_, (fd, op): (i64, i64)| {
+        eco_util::function(lua, |_, (fd, op): (i64, i64)| {
             let r = match flock_op(op) {
                 Some(op) => fd_of(fd).and_then(|fd| rustix::fs::flock(fd, op)),
                 None => Err(Errno::INVAL),
@@ -452,10 +457,10 @@ pub fn native(lua: &Lua) -> Result<Table> {
         })?,
     )?;
 
-    let next = lua.create_function(|lua, (ud, _): (AnyUserData, Value)| dir_next(lua, ud))?;
+    let next = eco_util::function(lua, |lua, (ud, _): (AnyUserData, Value)| dir_next(lua, ud))?;
     t.set(
         "dir",
-        lua.create_function(move |lua, path: mlua::LuaString| {
+        eco_util::function(lua, move |lua, path: mlua::LuaString| {
             let rd = std::fs::read_dir(OsStr::from_bytes(&path.as_bytes())).ok();
             let state = lua.create_userdata(DirState(rd))?;
             Ok(MultiValue::from_vec(vec![
@@ -469,7 +474,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "inotify_init",
-        lua.create_function(|lua, ()| {
+        eco_util::function(lua, |lua, ()| {
             use rustix::fs::inotify::CreateFlags;
             match rustix::fs::inotify::init(CreateFlags::NONBLOCK | CreateFlags::CLOEXEC) {
                 Ok(fd) => one(Value::Integer(fd.into_raw_fd() as i64)),
@@ -480,7 +485,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "inotify_add_watch",
-        lua.create_function(|lua, (fd, path, mask): (i64, mlua::LuaString, i64)| {
+        eco_util::function(lua, |lua, (fd, path, mask): (i64, mlua::LuaString, i64)| {
             use rustix::fs::inotify::WatchFlags;
             let flags = WatchFlags::from_bits_retain(mask as u32);
             match fd_of(fd).and_then(|fd| rustix::fs::inotify::add_watch(fd, path_of(&path), flags))
@@ -493,7 +498,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "inotify_rm_watch",
-        lua.create_function(|lua, (fd, wd): (i64, i64)| {
+        eco_util::function(lua, |lua, (fd, wd): (i64, i64)| {
             let r = match i32::try_from(wd) {
                 Ok(wd) => fd_of(fd).and_then(|fd| rustix::fs::inotify::remove_watch(fd, wd)),
                 Err(_) => Err(Errno::INVAL),
@@ -504,7 +509,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
 
     t.set(
         "inotify_parse_event",
-        lua.create_function(|lua, buf: mlua::LuaString| {
+        eco_util::function(lua, |lua, buf: mlua::LuaString| {
             let Some(events) = parse_inotify(&buf.as_bytes()) else {
                 // Raised by the Lua wrapper in lua/native.lua.
                 return Ok(MultiValue::from_vec(vec![
@@ -537,15 +542,9 @@ fn private(lua: &Lua) -> Result<Table> {
     t.set("EWOULDBLOCK", Errno::WOULDBLOCK.raw_os_error() as i64)?;
     t.set(
         "strerror",
-        lua.create_function(|_, errno: i32| Ok(eco_abi::strerror(errno)))?,
+        eco_util::function(lua, |_, errno: i32| Ok(eco_abi::strerror(errno)))?,
     )?;
-    t.set(
-        "monotonic",
-        lua.create_function(|_, ()| {
-            let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-            Ok(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
-        })?,
-    )?;
+    t.set("monotonic", eco_util::monotonic_function(lua)?)?;
     Ok(t)
 }
 

@@ -12,7 +12,7 @@
 
 use hmac::{KeyInit, Mac};
 use md5::Md5;
-use mlua::{Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value};
+use mlua::{Lua, MultiValue, Result, Table, UserDataFields, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
@@ -130,20 +130,14 @@ impl HmacState {
 }
 
 /// `luaL_checklstring`: a string, or a number converted to its Lua string form; anything else
-/// raises `bad argument #n to 'f' (string expected, got T)`.
-fn check_string(lua: &Lua, v: Value, n: usize, f: &str) -> Result<mlua::LuaString> {
+/// raises `bad argument #n to 'f' (string expected, got T)` (`n` counts `self` for methods).
+fn check_string(lua: &Lua, v: Value, n: usize) -> Result<mlua::LuaString> {
     match v {
         Value::String(s) => Ok(s),
-        Value::Integer(_) | Value::Number(_) => match lua.coerce_string(v)? {
-            Some(s) => Ok(s),
-            None => Err(mlua::Error::runtime(format!(
-                "bad argument #{n} to '{f}' (string expected, got number)"
-            ))),
-        },
-        other => Err(mlua::Error::runtime(format!(
-            "bad argument #{n} to '{f}' (string expected, got {})",
-            eco_abi::lua_type_name(&other)
-        ))),
+        Value::Integer(_) | Value::Number(_) => lua
+            .coerce_string(v.clone())?
+            .ok_or_else(|| eco_util::type_error(n, "string", &v)),
+        other => Err(eco_util::type_error(n, "string", &other)),
     }
 }
 
@@ -164,20 +158,27 @@ fn spent(kind: Kind, what: &str) -> mlua::Error {
     ))
 }
 
-impl UserData for DigestCtx {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method_mut("update", |lua, this, data: Value| {
-            let s = check_string(lua, data, 1, "update")?;
+/// Installs the methods of [`DigestCtx`] (once per Lua state).
+fn register_digest(lua: &Lua) -> Result<()> {
+    let update = eco_util::method_mut(
+        lua,
+        "hash context",
+        |lua, this: &mut DigestCtx, data: Value| {
+            let s = check_string(lua, data, 2)?;
             let kind = this.kind;
             let st = this.state.as_mut().ok_or_else(|| spent(kind, "update"))?;
             st.update(&s.as_bytes());
             Ok(())
-        });
-        m.add_method_mut("final", |lua, this, ()| {
-            let st = this.state.take().ok_or_else(|| spent(this.kind, "final"))?;
-            lua.create_string(st.finish())
-        });
-    }
+        },
+    )?;
+    let fin = eco_util::method_mut(lua, "hash context", |lua, this: &mut DigestCtx, ()| {
+        let st = this.state.take().ok_or_else(|| spent(this.kind, "final"))?;
+        lua.create_string(st.finish())
+    })?;
+    eco_util::register::<DigestCtx>(lua, move |r| {
+        r.add_field("update", update);
+        r.add_field("final", fin);
+    })
 }
 
 /// An incremental HMAC context (`hmac.new(...)`); spent by `final`.
@@ -185,45 +186,50 @@ struct HmacCtx {
     state: Option<HmacState>,
 }
 
-impl UserData for HmacCtx {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method_mut("update", |_, this, data: Value| {
+/// Installs the methods of [`HmacCtx`] (once per Lua state).
+fn register_hmac(lua: &Lua) -> Result<()> {
+    let update =
+        eco_util::method_mut(lua, "hmac context", |_, this: &mut HmacCtx, data: Value| {
             let Value::String(s) = data else {
-                return Err(mlua::Error::runtime("expecting data to be a string"));
+                return Err(eco_util::error("expecting data to be a string"));
             };
             let st = this
                 .state
                 .as_mut()
-                .ok_or_else(|| mlua::Error::runtime("update: the hmac context is finalized"))?;
+                .ok_or_else(|| eco_util::error("update: the hmac context is finalized"))?;
             st.update(&s.as_bytes());
             Ok(())
-        });
-        m.add_method_mut("final", |lua, this, ()| {
-            let st = this
-                .state
-                .take()
-                .ok_or_else(|| mlua::Error::runtime("final: the hmac context is finalized"))?;
-            lua.create_string(st.finish())
-        });
-    }
+        })?;
+    let fin = eco_util::method_mut(lua, "hmac context", |lua, this: &mut HmacCtx, ()| {
+        let st = this
+            .state
+            .take()
+            .ok_or_else(|| eco_util::error("final: the hmac context is finalized"))?;
+        lua.create_string(st.finish())
+    })?;
+    eco_util::register::<HmacCtx>(lua, move |r| {
+        r.add_field("update", update);
+        r.add_field("final", fin);
+    })
 }
 
 /// The table of one digest module: `mtname`, `sum`, `new`.
 pub fn open_digest(lua: &Lua, kind: Kind) -> Result<Value> {
+    register_digest(lua)?;
     let t = lua.create_table()?;
     t.set("mtname", kind.mtname())?;
     t.set(
         "sum",
-        lua.create_function(move |lua, data: Value| {
-            let s = check_string(lua, data, 1, "sum")?;
+        eco_util::function(lua, move |lua, data: Value| {
+            let s = check_string(lua, data, 1)?;
             let d = digest(kind, &s.as_bytes());
             lua.create_string(d)
         })?,
     )?;
     t.set(
         "new",
-        lua.create_function(move |_, ()| {
-            Ok(DigestCtx {
+        eco_util::function(lua, move |lua, ()| {
+            lua.create_any_userdata(DigestCtx {
                 kind,
                 state: Some(State::new(kind)),
             })
@@ -246,30 +252,34 @@ pub fn open_sha256(lua: &Lua) -> Result<Value> {
 
 /// `eco.hash.hmac`: the native `new(kind, key)` under the Lua part's argument checks.
 pub fn open_hmac(lua: &Lua) -> Result<Value> {
+    register_hmac(lua)?;
     let native = lua.create_table()?;
     for k in [Kind::Md5, Kind::Sha1, Kind::Sha256] {
         native.set(k.mtname(), k as i64)?;
     }
     native.set(
         "new",
-        lua.create_function(|_, (kind, key): (i64, mlua::LuaString)| {
+        eco_util::function(lua, |lua, (kind, key): (i64, mlua::LuaString)| {
             let kind = Kind::from_index(kind)
                 .ok_or_else(|| mlua::Error::runtime("expecting hash to be a hash module"))?;
-            Ok(HmacCtx {
+            lua.create_any_userdata(HmacCtx {
                 state: Some(HmacState::new(kind, &key.as_bytes())),
             })
         })?,
     )?;
     native.set(
         "sum",
-        lua.create_function(|lua, (kind, key, data): (i64, mlua::LuaString, Value)| {
-            let kind = Kind::from_index(kind)
-                .ok_or_else(|| mlua::Error::runtime("expecting hash to be a hash module"))?;
-            let Value::String(data) = data else {
-                return Err(mlua::Error::runtime("expecting data to be a string"));
-            };
-            lua.create_string(hmac(kind, &key.as_bytes(), &data.as_bytes()))
-        })?,
+        eco_util::function(
+            lua,
+            |lua, (kind, key, data): (i64, mlua::LuaString, Value)| {
+                let kind = Kind::from_index(kind)
+                    .ok_or_else(|| mlua::Error::runtime("expecting hash to be a hash module"))?;
+                let Value::String(data) = data else {
+                    return Err(mlua::Error::runtime("expecting data to be a string"));
+                };
+                lua.create_string(hmac(kind, &key.as_bytes(), &data.as_bytes()))
+            },
+        )?,
     )?;
     lua.load(HMAC_SOURCE)
         .set_name("@eco/hash/hmac.lua")

@@ -280,7 +280,7 @@ impl UserData for LuaChunked {
 /// from position `init`, default 1; code: `'bad size'`,
 /// `'line too long'`, `'bad trailer'`, `'too large'`) and `done()`.
 pub fn constructor(lua: &Lua) -> Result<mlua::Function> {
-    lua.create_function(|_, (ml, mt, mb): (Value, Value, Value)| {
+    eco_util::function(lua, |_, (ml, mt, mb): (Value, Value, Value)| {
         let ml = usize::try_from(limit(&ml, 4096, "max_line")?).unwrap_or(usize::MAX);
         let mt = usize::try_from(limit(&mt, 65536, "max_trailer")?).unwrap_or(usize::MAX);
         let mb = limit(&mb, 1 << 30, "max_body")?;

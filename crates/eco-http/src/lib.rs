@@ -317,7 +317,8 @@ fn native(lua: &Lua) -> Result<Table> {
     t.set("chunked", chunked::constructor(lua)?)?;
     t.set(
         "request_parser",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua, (max_line, max_hline, max_headers): (Option<i64>, Option<i64>, Option<i64>)| {
                 let d = Limits::default();
                 server::request_parser(
@@ -333,7 +334,7 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "parse_response",
-        lua.create_function(|lua, buf: mlua::LuaString| {
+        eco_util::function(lua, |lua, buf: mlua::LuaString| {
             let mut out = MultiValue::new();
             match parse_response(&buf.as_bytes()) {
                 Ok(None) => out.push_back(Value::Boolean(false)),
@@ -352,23 +353,14 @@ fn native(lua: &Lua) -> Result<Table> {
             Ok(out)
         })?,
     )?;
-    t.set(
-        "clock",
-        lua.create_function(|_, ()| {
-            static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-            Ok(START
-                .get_or_init(std::time::Instant::now)
-                .elapsed()
-                .as_secs_f64())
-        })?,
-    )?;
+    t.set("clock", eco_util::monotonic_function(lua)?)?;
     t.set(
         "http_date",
-        lua.create_function(|_, t: i64| Ok(http_date(t)))?,
+        eco_util::function(lua, |_, t: i64| Ok(http_date(t)))?,
     )?;
     t.set(
         "parse_http_date",
-        lua.create_function(|_, s: String| Ok(parse_http_date(&s)))?,
+        eco_util::function(lua, |_, s: String| Ok(parse_http_date(&s)))?,
     )?;
     let stream: Value = lua
         .load(STREAM_SRC)

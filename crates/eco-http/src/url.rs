@@ -240,7 +240,7 @@ pub fn open(lua: &Lua) -> Result<Value> {
     let m = lua.create_table()?;
     m.set(
         "escape",
-        lua.create_function(|lua, s: Value| {
+        eco_util::function(lua, |lua, s: Value| {
             let s = string_arg(s, "escape")?;
             let (out, n) = escape(&s.as_bytes());
             Ok((lua.create_string(out)?, n as i64))
@@ -248,7 +248,7 @@ pub fn open(lua: &Lua) -> Result<Value> {
     )?;
     m.set(
         "unescape",
-        lua.create_function(|lua, s: Value| {
+        eco_util::function(lua, |lua, s: Value| {
             let s = string_arg(s, "unescape")?;
             let (out, n) = unescape(&s.as_bytes());
             Ok((lua.create_string(out)?, n as i64))
@@ -256,7 +256,7 @@ pub fn open(lua: &Lua) -> Result<Value> {
     )?;
     m.set(
         "parse",
-        lua.create_function(|lua, u: Value| {
+        eco_util::function(lua, |lua, u: Value| {
             let mut ret = MultiValue::new();
             let parsed = match &u {
                 Value::String(s) => {

@@ -113,15 +113,15 @@ fn native(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
     t.set(
         "process_name",
-        lua.create_function(|lua, ()| lua.create_string(process_name()))?,
+        eco_util::function(lua, |lua, ()| lua.create_string(process_name()))?,
     )?;
     t.set(
         "getpid",
-        lua.create_function(|_, ()| Ok(std::process::id() as i64))?,
+        eco_util::function(lua, |_, ()| Ok(std::process::id() as i64))?,
     )?;
     t.set(
         "isatty",
-        lua.create_function(|_, fd: i64| {
+        eco_util::function(lua, |_, fd: i64| {
             Ok(eco_abi::checked_fd(fd)
                 .map(|fd| rustix::termios::isatty(eco_abi::borrow_fd(fd)))
                 .unwrap_or(false))
@@ -129,32 +129,35 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "writable",
-        lua.create_function(|_, dir: LuaString| {
+        eco_util::function(lua, |_, dir: LuaString| {
             Ok(rustix::fs::access(os_path(&dir), rustix::fs::Access::WRITE_OK).is_ok())
         })?,
     )?;
     // size(path) -> bytes (0 when missing)
     t.set(
         "size",
-        lua.create_function(|_, path: LuaString| {
+        eco_util::function(lua, |_, path: LuaString| {
             Ok(fs::metadata(os_path(&path)).map(|m| m.len()).unwrap_or(0) as i64)
         })?,
     )?;
     t.set(
         "rotate",
-        lua.create_function(|_, (path, count, stamp): (LuaString, i64, LuaString)| {
-            rotate(
-                &os_path(&path),
-                count.max(1) as usize,
-                &stamp.to_string_lossy(),
-            );
-            Ok(())
-        })?,
+        eco_util::function(
+            lua,
+            |_, (path, count, stamp): (LuaString, i64, LuaString)| {
+                rotate(
+                    &os_path(&path),
+                    count.max(1) as usize,
+                    &stamp.to_string_lossy(),
+                );
+                Ok(())
+            },
+        )?,
     )?;
     // append(path, data): open, append, close; errors are ignored (logging never fails).
     t.set(
         "append",
-        lua.create_function(|_, (path, data): (LuaString, LuaString)| {
+        eco_util::function(lua, |_, (path, data): (LuaString, LuaString)| {
             if let Ok(mut f) = fs::OpenOptions::new()
                 .append(true)
                 .create(true)
@@ -169,14 +172,14 @@ fn native(lua: &Lua) -> Result<Table> {
     let s = syslog.clone();
     t.set(
         "syslog_send",
-        lua.create_function(move |_, data: LuaString| {
+        eco_util::function(lua, move |_, data: LuaString| {
             s.borrow_mut().send(&data.as_bytes());
             Ok(())
         })?,
     )?;
     t.set(
         "syslog_close",
-        lua.create_function(move |_, ()| {
+        eco_util::function(lua, move |_, ()| {
             syslog.borrow_mut().sock = None;
             Ok(())
         })?,

@@ -6,6 +6,7 @@
 pub mod codec;
 
 use codec::{Packet, Will};
+use eco_util::fail;
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
 pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/mqtt.lua");
@@ -36,13 +37,6 @@ fn mid_of(m: i64) -> Result<u16> {
 fn wire(lua: &Lua, p: &Packet) -> Result<mlua::LuaString> {
     let v = codec::encode(p).map_err(|e| mlua::Error::runtime(e.to_string()))?;
     lua.create_string(v)
-}
-
-fn fail(lua: &Lua, msg: String) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![
-        Value::Nil,
-        Value::String(lua.create_string(msg)?),
-    ]))
 }
 
 /// A decoded packet as a Lua table (`type`, `flags` and the packet's own fields).
@@ -125,7 +119,8 @@ fn native(lua: &Lua) -> Result<Table> {
     // connect(id, keepalive, clean_session, will_topic?, will_payload?, will_qos?, will_retain?,
     //         username?, password?) -> packet string
     #[allow(clippy::type_complexity)]
-    let connect = lua.create_function(
+    let connect = eco_util::function(
+        lua,
         |lua,
          (id, keepalive, clean, wt, wp, wq, wr, user, pass): (
             mlua::LuaString,
@@ -167,7 +162,8 @@ fn native(lua: &Lua) -> Result<Table> {
     // publish(topic, payload, qos, retain, dup, mid?) -> packet string
     t.set(
         "publish",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua,
              (topic, payload, qos, retain, dup, mid): (
                 mlua::LuaString,
@@ -201,7 +197,7 @@ fn native(lua: &Lua) -> Result<Table> {
     // ack(type, mid) -> PUBACK/PUBREC/PUBREL/PUBCOMP/UNSUBACK packet string
     t.set(
         "ack",
-        lua.create_function(|lua, (typ, mid): (u8, i64)| {
+        eco_util::function(lua, |lua, (typ, mid): (u8, i64)| {
             let m = u16::try_from(mid).map_err(|_| mlua::Error::runtime("invalid packet id"))?;
             let p = match typ {
                 codec::PUBACK => Packet::Puback(m),
@@ -218,7 +214,8 @@ fn native(lua: &Lua) -> Result<Table> {
     // subscribe(mid, topics, qoss) -> packet string
     t.set(
         "subscribe",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua, (mid, topics, qoss): (i64, Vec<mlua::LuaString>, Vec<i64>)| {
                 let mut filters = Vec::with_capacity(topics.len());
                 for (i, topic) in topics.iter().enumerate() {
@@ -238,7 +235,7 @@ fn native(lua: &Lua) -> Result<Table> {
     // unsubscribe(mid, topics) -> packet string
     t.set(
         "unsubscribe",
-        lua.create_function(|lua, (mid, topics): (i64, Vec<mlua::LuaString>)| {
+        eco_util::function(lua, |lua, (mid, topics): (i64, Vec<mlua::LuaString>)| {
             wire(
                 lua,
                 &Packet::Unsubscribe {
@@ -252,22 +249,24 @@ fn native(lua: &Lua) -> Result<Table> {
     // remaining_length(bytes) -> len, used | false (need more) | nil, err
     t.set(
         "remaining_length",
-        lua.create_function(|lua, hdr: mlua::LuaString| {
-            match codec::remaining_length(&hdr.as_bytes()) {
+        eco_util::function(
+            lua,
+            |lua, hdr: mlua::LuaString| match codec::remaining_length(&hdr.as_bytes()) {
                 Ok(Some((len, used))) => Ok(MultiValue::from_vec(vec![
                     Value::Integer(len as i64),
                     Value::Integer(used as i64),
                 ])),
                 Ok(None) => Ok(MultiValue::from_vec(vec![Value::Boolean(false)])),
                 Err(e) => fail(lua, e.to_string()),
-            }
-        })?,
+            },
+        )?,
     )?;
 
     // decode(first_byte, body) -> packet table | nil, err
     t.set(
         "decode",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua, (first, body): (u8, mlua::LuaString)| match codec::decode_body(
                 first,
                 &body.as_bytes(),

@@ -20,6 +20,7 @@
 //! truncated file raises `corrupted shared memory file (...)`, and nothing is read past its end.
 #![forbid(unsafe_code)]
 
+use eco_util::{fail, os_fail};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -75,16 +76,11 @@ fn align8(n: usize) -> usize {
     (n + 7) & !7
 }
 
-fn now_ms() -> i64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    t.tv_sec as i64 * 1000 + t.tv_nsec as i64 / 1_000_000
-}
-
 /// Absolute expiry for `exptime` seconds from now: 0 (never) for `exptime <= 0`.
 fn expires_at(exptime: f64) -> i64 {
     if exptime > 0.0 {
         let ms = (exptime * 1000.0).ceil().clamp(1.0, 1e15) as i64;
-        now_ms() + ms
+        eco_util::monotonic_ms() + ms
     } else {
         0
     }
@@ -518,7 +514,7 @@ fn do_set(fd: BorrowedFd, v: &View, area: &[u8], key: &[u8], rec: &[u8]) -> FRes
         return Ok(true);
     }
     // Compact the live, unexpired records (last one of each key, except `key`) into the other area.
-    let now = now_ms();
+    let now = eco_util::monotonic_ms();
     let mut last: HashMap<&[u8], usize> = HashMap::new();
     for (i, r) in v.recs.iter().enumerate() {
         if !r.dead() {
@@ -571,7 +567,7 @@ fn check_str(lua: &Lua, v: &Value, n: usize, f: &str) -> Result<mlua::LuaString>
         other => Err(arg_error(
             n,
             f,
-            &format!("string expected, got {}", eco_abi::lua_type_name(other)),
+            &format!("string expected, got {}", eco_util::lua_type_name(other)),
         )),
     }
 }
@@ -588,7 +584,7 @@ fn check_number(v: &Value, n: usize, f: &str) -> Result<f64> {
         other => Err(arg_error(
             n,
             f,
-            &format!("number expected, got {}", eco_abi::lua_type_name(other)),
+            &format!("number expected, got {}", eco_util::lua_type_name(other)),
         )),
     }
 }
@@ -611,13 +607,6 @@ fn arg(args: &Variadic<Value>, i: usize) -> Value {
 
 fn values(v: Vec<Value>) -> MultiValue {
     MultiValue::from_vec(v)
-}
-
-fn fail(lua: &Lua, msg: &str) -> Result<MultiValue> {
-    Ok(values(vec![
-        Value::Nil,
-        Value::String(lua.create_string(msg)?),
-    ]))
 }
 
 impl UserData for Dict {
@@ -655,7 +644,7 @@ impl UserData for Dict {
         m.add_method_mut("get", |lua, this, key: Value| {
             let key = check_str(lua, &key, 1, "get")?;
             let key = key.as_bytes();
-            let now = now_ms();
+            let now = eco_util::monotonic_ms();
             let got = this.with(false, |_, v, area| {
                 let Some(i) = v.find(area, &key) else {
                     return Ok(None);
@@ -686,7 +675,7 @@ impl UserData for Dict {
         m.add_method_mut("del", |lua, this, key: Value| {
             let key = check_str(lua, &key, 1, "del")?;
             let key = key.as_bytes();
-            let now = now_ms();
+            let now = eco_util::monotonic_ms();
             this.with(true, |fd, v, area| {
                 let Some(i) = v.find(area, &key) else {
                     return Ok(false);
@@ -706,7 +695,7 @@ impl UserData for Dict {
                 return Err(arg_error(2, "incr", "delta must be finite"));
             }
             let exptime = check_exptime(&arg(&args, 2), 3, "incr")?;
-            let now = now_ms();
+            let now = eco_util::monotonic_ms();
             let r = this.with(true, |fd, v, area| {
                 let Some(i) = v.find(area, &key) else {
                     return Ok(Incr::Missing);
@@ -746,7 +735,7 @@ impl UserData for Dict {
         m.add_method_mut("ttl", |lua, this, key: Value| {
             let key = check_str(lua, &key, 1, "ttl")?;
             let key = key.as_bytes();
-            let now = now_ms();
+            let now = eco_util::monotonic_ms();
             this.with(false, |_, v, area| {
                 let Some(i) = v.find(area, &key) else {
                     return Ok(None);
@@ -767,7 +756,7 @@ impl UserData for Dict {
                 Some(x) => x,
                 None => return Err(arg_error(2, "expire", "number expected, got nil")),
             };
-            let now = now_ms();
+            let now = eco_util::monotonic_ms();
             let done = this.with(true, |fd, v, area| {
                 let Some(i) = v.find(area, &key) else {
                     return Ok(false);
@@ -784,7 +773,7 @@ impl UserData for Dict {
         });
 
         m.add_method_mut("get_keys", |lua, this, ()| {
-            let now = now_ms();
+            let now = eco_util::monotonic_ms();
             let keys = this.with(false, |_, v, area| {
                 let mut last: HashMap<&[u8], usize> = HashMap::new();
                 for (i, r) in v.recs.iter().enumerate() {
@@ -851,10 +840,6 @@ fn shm_path(name: &[u8]) -> std::result::Result<PathBuf, &'static str> {
     Ok(PathBuf::from(OsString::from_vec(p)))
 }
 
-fn os_fail(lua: &Lua, e: Errno) -> Result<MultiValue> {
-    fail(lua, &eco_abi::strerror(e.raw_os_error()))
-}
-
 fn create(path: &Path, capacity: u64) -> std::result::Result<OwnedFd, Errno> {
     let fd = rustix::fs::open(
         path,
@@ -911,7 +896,7 @@ fn native(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
     t.set(
         "new",
-        lua.create_function(|lua, (name, size): (Value, Value)| {
+        eco_util::function(lua, |lua, (name, size): (Value, Value)| {
             let name = check_str(lua, &name, 1, "new")?;
             let size = match size {
                 Value::Integer(i) => i,
@@ -923,7 +908,7 @@ fn native(lua: &Lua) -> Result<Table> {
                     return Err(arg_error(
                         2,
                         "new",
-                        &format!("number expected, got {}", eco_abi::lua_type_name(&other)),
+                        &format!("number expected, got {}", eco_util::lua_type_name(&other)),
                     ))
                 }
             };
@@ -936,7 +921,7 @@ fn native(lua: &Lua) -> Result<Table> {
             };
             let capacity = size as u64;
             if capacity > (i64::MAX as u64 - HDR_LEN) / 2 {
-                return os_fail(lua, Errno::FBIG);
+                return os_fail(lua, Errno::FBIG.raw_os_error());
             }
             match create(&path, capacity) {
                 Ok(fd) => Ok(values(vec![Value::UserData(lua.create_userdata(
@@ -948,13 +933,13 @@ fn native(lua: &Lua) -> Result<Table> {
                         buf: Vec::new(),
                     },
                 )?)])),
-                Err(e) => os_fail(lua, e),
+                Err(e) => os_fail(lua, e.raw_os_error()),
             }
         })?,
     )?;
     t.set(
         "get",
-        lua.create_function(|lua, name: Value| {
+        eco_util::function(lua, |lua, name: Value| {
             let name = check_str(lua, &name, 1, "get")?;
             let path = match shm_path(&name.as_bytes()) {
                 Ok(p) => p,
@@ -970,7 +955,7 @@ fn native(lua: &Lua) -> Result<Table> {
                         buf: Vec::new(),
                     },
                 )?)])),
-                Err(Ok(e)) => os_fail(lua, e),
+                Err(Ok(e)) => os_fail(lua, e.raw_os_error()),
                 Err(Err(m)) => fail(lua, m),
             }
         })?,
@@ -1045,7 +1030,7 @@ mod tests {
         lua.globals()
             .set(
                 "set_budget",
-                lua.create_function(|_, n: Option<usize>| {
+                eco_util::function(&lua, |_, n: Option<usize>| {
                     crash::BUDGET.with(|b| b.set(n));
                     Ok(())
                 })
@@ -1055,8 +1040,7 @@ mod tests {
         lua.globals()
             .set(
                 "budget_left",
-                lua.create_function(|_, ()| Ok(crash::BUDGET.with(|b| b.get())))
-                    .unwrap(),
+                eco_util::function(&lua, |_, ()| Ok(crash::BUDGET.with(|b| b.get()))).unwrap(),
             )
             .unwrap();
         lua.globals()

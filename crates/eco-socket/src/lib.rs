@@ -56,7 +56,7 @@ macro_rules! tri {
 fn lua_type(v: Option<&Value>) -> &'static str {
     match v {
         None => "no value",
-        Some(v) => eco_abi::lua_type_name(v),
+        Some(v) => eco_util::lua_type_name(v),
     }
 }
 
@@ -235,7 +235,7 @@ fn option_value(name: &str, v: &Value) -> std::result::Result<(i32, i32, Vec<u8>
         Value::Boolean(b) => Ok(int(*b as i32)),
         v => Err(Out::Raise(format!(
             "bad argument #2 to 'setoption' (boolean expected, got {})",
-            eco_abi::lua_type_name(v)
+            eco_util::lua_type_name(v)
         ))),
     };
     let integer = |v: &Value| match v {
@@ -243,14 +243,14 @@ fn option_value(name: &str, v: &Value) -> std::result::Result<(i32, i32, Vec<u8>
         Value::Number(f) if f.fract() == 0.0 => Ok(int(*f as i32)),
         v => Err(Out::Raise(format!(
             "bad argument #2 to 'setoption' (number expected, got {})",
-            eco_abi::lua_type_name(v)
+            eco_util::lua_type_name(v)
         ))),
     };
     let table = |v: &Value| match v {
         Value::Table(t) => Ok(t.clone()),
         v => Err(Out::Raise(format!(
             "bad argument #2 to 'setoption' (table expected, got {})",
-            eco_abi::lua_type_name(v)
+            eco_util::lua_type_name(v)
         ))),
     };
     Ok(match name {
@@ -272,7 +272,7 @@ fn option_value(name: &str, v: &Value) -> std::result::Result<(i32, i32, Vec<u8>
             v => {
                 return Err(Out::Raise(format!(
                     "bad argument #2 to 'setoption' (string expected, got {})",
-                    eco_abi::lua_type_name(v)
+                    eco_util::lua_type_name(v)
                 )))
             }
         },
@@ -617,7 +617,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
     }
     t.set(
         "socket",
-        lua.create_function(|lua, (family, typ, proto): (i64, i64, Option<i64>)| {
+        eco_util::function(lua, |lua, (family, typ, proto): (i64, i64, Option<i64>)| {
             let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
             ret(
                 lua,
@@ -635,7 +635,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "socketpair",
-        lua.create_function(|lua, (family, typ, proto): (i64, i64, Option<i64>)| {
+        eco_util::function(lua, |lua, (family, typ, proto): (i64, i64, Option<i64>)| {
             let flags = SocketFlags::NONBLOCK | SocketFlags::CLOEXEC;
             ret(
                 lua,
@@ -656,7 +656,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "open_tun",
-        lua.create_function(|lua, (dev, flags): (Option<mlua::LuaString>, i64)| {
+        eco_util::function(lua, |lua, (dev, flags): (Option<mlua::LuaString>, i64)| {
             let name = dev.map(|d| d.as_bytes().to_vec()).unwrap_or_default();
             let fd = match rustix::fs::open(
                 "/dev/net/tun",
@@ -684,15 +684,19 @@ pub fn native(lua: &Lua) -> Result<Table> {
     let is_v6 = |s: &str| addr::parse_ipv6(s).is_some();
     t.set(
         "is_ipv4_address",
-        lua.create_function(move |_, s: mlua::LuaString| Ok(is_v4(&s.to_string_lossy())))?,
+        eco_util::function(lua, move |_, s: mlua::LuaString| {
+            Ok(is_v4(&s.to_string_lossy()))
+        })?,
     )?;
     t.set(
         "is_ipv6_address",
-        lua.create_function(move |_, s: mlua::LuaString| Ok(is_v6(&s.to_string_lossy())))?,
+        eco_util::function(lua, move |_, s: mlua::LuaString| {
+            Ok(is_v6(&s.to_string_lossy()))
+        })?,
     )?;
     t.set(
         "is_ip_address",
-        lua.create_function(move |_, s: Value| {
+        eco_util::function(lua, move |_, s: Value| {
             Ok(match s {
                 Value::String(s) => s
                     .to_str()
@@ -704,7 +708,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "inet_aton",
-        lua.create_function(|_, s: mlua::LuaString| {
+        eco_util::function(lua, |_, s: mlua::LuaString| {
             Ok(addr::inet_aton(&s.to_string_lossy())
                 .map(|a| u32::from_ne_bytes(a.to_be_bytes()) as i64)
                 .unwrap_or(0))
@@ -712,13 +716,13 @@ pub fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "inet_ntoa",
-        lua.create_function(|_, n: i64| {
+        eco_util::function(lua, |_, n: i64| {
             Ok(std::net::Ipv4Addr::from((n as u32).to_ne_bytes()).to_string())
         })?,
     )?;
     t.set(
         "inet_pton",
-        lua.create_function(|lua, (family, s): (Value, mlua::LuaString)| {
+        eco_util::function(lua, |lua, (family, s): (Value, mlua::LuaString)| {
             let s = s.to_string_lossy();
             let r = match family_arg(lua, &family)? {
                 Some(AF_INET) => addr::parse_ipv4(&s).map(|a| a.octets().to_vec()),
@@ -730,7 +734,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "inet_ntop",
-        lua.create_function(|lua, (family, b): (Value, mlua::LuaString)| {
+        eco_util::function(lua, |lua, (family, b): (Value, mlua::LuaString)| {
             let b = b.as_bytes();
             match family_arg(lua, &family)? {
                 Some(AF_INET) if b.len() >= 4 => {
@@ -748,13 +752,13 @@ pub fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "if_nametoindex",
-        lua.create_function(|_, name: mlua::LuaString| {
+        eco_util::function(lua, |_, name: mlua::LuaString| {
             Ok(if_nametoindex(&name.to_string_lossy()))
         })?,
     )?;
     t.set(
         "if_indextoname",
-        lua.create_function(|_, index: i64| {
+        eco_util::function(lua, |_, index: i64| {
             Ok(if index > 0 && index <= u32::MAX as i64 {
                 if_indextoname(index as u32)
             } else {
@@ -765,23 +769,23 @@ pub fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "htonl",
-        lua.create_function(|_, n: i64| Ok((n as u32).to_be() as i64))?,
+        eco_util::function(lua, |_, n: i64| Ok((n as u32).to_be() as i64))?,
     )?;
     t.set(
         "ntohl",
-        lua.create_function(|_, n: i64| Ok(u32::from_be(n as u32) as i64))?,
+        eco_util::function(lua, |_, n: i64| Ok(u32::from_be(n as u32) as i64))?,
     )?;
     t.set(
         "htons",
-        lua.create_function(|_, n: i64| Ok((n as u16).to_be() as i64))?,
+        eco_util::function(lua, |_, n: i64| Ok((n as u16).to_be() as i64))?,
     )?;
     t.set(
         "ntohs",
-        lua.create_function(|_, n: i64| Ok(u16::from_be(n as u16) as i64))?,
+        eco_util::function(lua, |_, n: i64| Ok(u16::from_be(n as u16) as i64))?,
     )?;
     t.set(
         "file_size",
-        lua.create_function(|lua, path: mlua::LuaString| {
+        eco_util::function(lua, |lua, path: mlua::LuaString| {
             ret(
                 lua,
                 match std::fs::metadata(&*path.to_string_lossy()) {

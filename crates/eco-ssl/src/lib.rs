@@ -9,6 +9,7 @@
 //! `accept` and the client objects on top of that and of `eco.socket`.
 #![forbid(unsafe_code)]
 
+use eco_util::fail;
 use std::ffi::OsStr;
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -454,13 +455,6 @@ impl Context {
 
 struct ContextUd(Context);
 
-fn fail(lua: &Lua, msg: &str) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![
-        Value::Nil,
-        Value::String(lua.create_string(msg)?),
-    ]))
-}
-
 impl UserData for ContextUd {
     fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
         m.add_method_mut("new", |lua, this, (fd, insecure): (i64, Option<Value>)| {
@@ -575,7 +569,7 @@ fn native(lua: &Lua) -> Result<Table> {
     // context([is_server]) -> context; raises when the library cannot make one.
     t.set(
         "context",
-        lua.create_function(|lua, is_server: Option<Value>| {
+        eco_util::function(lua, |lua, is_server: Option<Value>| {
             let server =
                 is_server.is_some_and(|v| !matches!(v, Value::Nil | Value::Boolean(false)));
             match Context::new(server) {
@@ -589,7 +583,7 @@ fn native(lua: &Lua) -> Result<Table> {
     // is_context(v): true for a context userdata (checks `options.ctx`).
     t.set(
         "is_context",
-        lua.create_function(|_, v: Value| {
+        eco_util::function(lua, |_, v: Value| {
             Ok(matches!(&v, Value::UserData(u) if u.is::<ContextUd>()))
         })?,
     )?;

@@ -407,7 +407,8 @@ function M.signal(signum, cb, ...)
         native.sigprocmask(native.SIG_UNBLOCK, signum)
         return nil, err
     end
-    local h = setmetatable({ signum = signum, fd = fd, rd = rd, closed = false }, sighandle)
+    -- `sfd`: the name lua-eco scripts read the descriptor under (spec/sys.md 5)
+    local h = setmetatable({ signum = signum, fd = fd, sfd = fd, rd = rd, closed = false }, sighandle)
     eco.run(listen, h, cb, table.pack(...))
     return h
 end

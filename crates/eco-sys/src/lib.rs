@@ -11,6 +11,7 @@
 //! finalizer.
 #![forbid(unsafe_code)]
 
+use eco_util::{fail, ok_true, one, os_fail};
 use std::ffi::{CStr, CString, OsStr};
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -20,23 +21,6 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use rustix::process::{Pid, WaitOptions, WaitStatus};
 
 pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/sys.lua");
-
-fn fail(lua: &Lua, msg: &str) -> Result<MultiValue> {
-    let msg = Value::String(lua.create_string(msg)?);
-    Ok(MultiValue::from_vec(vec![Value::Nil, msg]))
-}
-
-fn os_fail(lua: &Lua, errno: i32) -> Result<MultiValue> {
-    fail(lua, &eco_abi::strerror(errno))
-}
-
-fn one(v: Value) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![v]))
-}
-
-fn ok_true() -> Result<MultiValue> {
-    one(Value::Boolean(true))
-}
 
 /// The status table of spec/sys.md 1.2.
 fn status_table(lua: &Lua, st: WaitStatus) -> Result<Table> {
@@ -480,29 +464,31 @@ fn public(lua: &Lua) -> Result<Table> {
 
     t.set(
         "uptime",
-        lua.create_function(|_, ()| Ok(rustix::system::sysinfo().uptime as i64))?,
+        eco_util::function(lua, |_, ()| Ok(rustix::system::sysinfo().uptime as i64))?,
     )?;
     t.set(
         "getpid",
-        lua.create_function(|_, ()| Ok(rustix::process::getpid().as_raw_nonzero().get() as i64))?,
+        eco_util::function(lua, |_, ()| {
+            Ok(rustix::process::getpid().as_raw_nonzero().get() as i64)
+        })?,
     )?;
     t.set(
         "getppid",
-        lua.create_function(|_, ()| {
+        eco_util::function(lua, |_, ()| {
             Ok(rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get() as i64))
         })?,
     )?;
-    t.set("get_nprocs", lua.create_function(|_, ()| Ok(nprocs()))?)?;
+    t.set("get_nprocs", eco_util::function(lua, |_, ()| Ok(nprocs()))?)?;
     t.set(
         "strerror",
-        lua.create_function(|_, e: i64| {
+        eco_util::function(lua, |_, e: i64| {
             let e = i32::try_from(e).unwrap_or(i32::MAX);
             Ok(eco_abi::strerror(e))
         })?,
     )?;
     t.set(
         "kill",
-        lua.create_function(|lua, (pid, sig): (i64, i64)| {
+        eco_util::function(lua, |lua, (pid, sig): (i64, i64)| {
             let Ok(pid) = i32::try_from(pid) else {
                 return os_fail(lua, libc::ESRCH);
             };
@@ -522,11 +508,11 @@ fn public(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "waitpid",
-        lua.create_function(|lua, pid: i64| waitpid(lua, pid))?,
+        eco_util::function(lua, |lua, pid: i64| waitpid(lua, pid))?,
     )?;
     t.set(
         "fork",
-        lua.create_function(|lua, ()| match eco_os::fork() {
+        eco_util::function(lua, |lua, ()| match eco_os::fork() {
             Ok(eco_os::Fork::Parent(pid)) => one(Value::Integer(pid as i64)),
             Ok(eco_os::Fork::Child) => one(Value::Integer(0)),
             Err(e) => os_fail(lua, e),
@@ -534,7 +520,7 @@ fn public(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "prctl",
-        lua.create_function(|lua, (option, arg): (i64, Value)| {
+        eco_util::function(lua, |lua, (option, arg): (i64, Value)| {
             if option != libc::PR_SET_PDEATHSIG as i64 {
                 return fail(lua, "unsupported option");
             }
@@ -567,7 +553,7 @@ fn public(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "getpwnam",
-        lua.create_function(|lua, name: LuaString| {
+        eco_util::function(lua, |lua, name: LuaString| {
             let Ok(name) = std::str::from_utf8(&name.as_bytes()).map(str::to_owned) else {
                 return fail(lua, "not found"); // no passwd entry has such a name
             };
@@ -589,7 +575,7 @@ fn public(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "sigprocmask",
-        lua.create_function(|lua, (how, rest): (i64, Variadic<Value>)| {
+        eco_util::function(lua, |lua, (how, rest): (i64, Variadic<Value>)| {
             let sigs = integers("sigprocmask", 2, &rest)?;
             let how = match i32::try_from(how).unwrap_or(-1) {
                 libc::SIG_BLOCK => SigmaskHow::SIG_BLOCK,
@@ -609,7 +595,7 @@ fn public(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "signalfd",
-        lua.create_function(|lua, args: Variadic<Value>| {
+        eco_util::function(lua, |lua, args: Variadic<Value>| {
             if args.is_empty() {
                 return Err(mlua::Error::runtime(
                     "bad argument #1 to 'signalfd' (invalid argument)",
@@ -640,13 +626,14 @@ fn private(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
     t.set(
         "spawn_exec",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua, (argv, env): (Vec<LuaString>, Option<Vec<LuaString>>)| spawn_exec(lua, argv, env),
         )?,
     )?;
     t.set(
         "pidfd_open",
-        lua.create_function(|lua, pid: i64| {
+        eco_util::function(lua, |lua, pid: i64| {
             let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
                 return os_fail(lua, libc::EINVAL);
             };
@@ -658,20 +645,14 @@ fn private(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "close",
-        lua.create_function(|lua, fd: i64| {
+        eco_util::function(lua, |lua, fd: i64| {
             match eco_abi::checked_fd(fd).and_then(eco_abi::close_fd) {
                 Ok(()) => ok_true(),
                 Err(e) => os_fail(lua, e),
             }
         })?,
     )?;
-    t.set(
-        "monotonic",
-        lua.create_function(|_, ()| {
-            let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-            Ok(ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
-        })?,
-    )?;
+    t.set("monotonic", eco_util::monotonic_function(lua)?)?;
     let (park, wake) = eco_abi::Sched::get(lua)?.park_functions(lua)?;
     t.set("park", park)?;
     t.set("wake", wake)?;

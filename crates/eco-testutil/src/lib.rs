@@ -8,12 +8,13 @@
 //! the only `unsafe` this needs.
 #![forbid(unsafe_code)]
 
+use eco_util::fail;
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::os::fd::{BorrowedFd, IntoRawFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mlua::{IntoLuaMulti, Lua, MultiValue, Result as LuaResult, Table, Value};
+use mlua::{IntoLuaMulti, Lua, MultiValue, Result as LuaResult, Table};
 use rustix::io::Errno;
 
 /// The C library's `strerror` text of an OS error, without Rust's " (os error N)" suffix.
@@ -27,11 +28,6 @@ fn os_text(err: &std::io::Error) -> String {
 
 fn errno_text(e: Errno) -> String {
     os_text(&std::io::Error::from(e))
-}
-
-/// `nil, text`
-fn fail(lua: &Lua, text: String) -> LuaResult<MultiValue> {
-    (Value::Nil, text).into_lua_multi(lua)
 }
 
 /// Turns a result into the Lua convention: the values on success, `nil, strerror` on failure.
@@ -86,7 +82,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // socketpair([kind]) -> fd1, fd2
     t.set(
         "socketpair",
-        lua.create_function(|lua, kind: Option<mlua::LuaString>| {
+        eco_util::function(lua, |lua, kind: Option<mlua::LuaString>| {
             use rustix::net::{socketpair, AddressFamily, SocketFlags, SocketType};
             let ty = match kind.as_ref().map(|k| k.to_string_lossy()) {
                 None => SocketType::STREAM,
@@ -109,7 +105,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // pipe() -> rfd, wfd
     t.set(
         "pipe",
-        lua.create_function(|lua, ()| {
+        eco_util::function(lua, |lua, ()| {
             use rustix::pipe::{pipe_with, PipeFlags};
             ret(
                 lua,
@@ -121,7 +117,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // write(fd, data) -> n
     t.set(
         "write",
-        lua.create_function(|lua, (fd, data): (mlua::Integer, mlua::LuaString)| {
+        eco_util::function(lua, |lua, (fd, data): (mlua::Integer, mlua::LuaString)| {
             let bytes = data.as_bytes();
             ret(
                 lua,
@@ -133,7 +129,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // read(fd, n) -> string ('' at EOF)
     t.set(
         "read",
-        lua.create_function(|lua, (fd, n): (mlua::Integer, mlua::Integer)| {
+        eco_util::function(lua, |lua, (fd, n): (mlua::Integer, mlua::Integer)| {
             if n < 0 {
                 return Err(mlua::Error::runtime(
                     "bad argument #2 to 'read' (size must be >= 0)",
@@ -150,13 +146,15 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // close(fd) -> true
     t.set(
         "close",
-        lua.create_function(|lua, fd: mlua::Integer| ret(lua, close_fd(fd).map(|()| true)))?,
+        eco_util::function(lua, |lua, fd: mlua::Integer| {
+            ret(lua, close_fd(fd).map(|()| true))
+        })?,
     )?;
 
     // tmpfile(content) -> path
     t.set(
         "tmpfile",
-        lua.create_function(|lua, content: Option<mlua::LuaString>| {
+        eco_util::function(lua, |lua, content: Option<mlua::LuaString>| {
             let path = tmp_path();
             let r = OpenOptions::new()
                 .write(true)
@@ -174,7 +172,8 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // open(path[, mode]) -> fd
     t.set(
         "open",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua, (path, mode): (mlua::LuaString, Option<mlua::LuaString>)| {
                 let path = path.to_str()?.to_string();
                 let mode = mode
@@ -200,7 +199,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // lseek(fd, off) -> new offset (SEEK_SET)
     t.set(
         "lseek",
-        lua.create_function(|lua, (fd, off): (mlua::Integer, mlua::Integer)| {
+        eco_util::function(lua, |lua, (fd, off): (mlua::Integer, mlua::Integer)| {
             if off < 0 {
                 return Err(mlua::Error::runtime(
                     "bad argument #2 to 'lseek' (offset must be >= 0)",
@@ -218,7 +217,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // set_sndbuf(fd, bytes) -> true
     t.set(
         "set_sndbuf",
-        lua.create_function(|lua, (fd, size): (mlua::Integer, mlua::Integer)| {
+        eco_util::function(lua, |lua, (fd, size): (mlua::Integer, mlua::Integer)| {
             let size = usize::try_from(size).map_err(|_| {
                 mlua::Error::runtime("bad argument #2 to 'set_sndbuf' (size must be >= 0)")
             })?;
@@ -234,7 +233,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // set_rcvbuf(fd, bytes) -> true
     t.set(
         "set_rcvbuf",
-        lua.create_function(|lua, (fd, size): (mlua::Integer, mlua::Integer)| {
+        eco_util::function(lua, |lua, (fd, size): (mlua::Integer, mlua::Integer)| {
             let size = usize::try_from(size).map_err(|_| {
                 mlua::Error::runtime("bad argument #2 to 'set_rcvbuf' (size must be >= 0)")
             })?;
@@ -250,7 +249,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // fd_open(fd) -> boolean
     t.set(
         "fd_open",
-        lua.create_function(|_, fd: mlua::Integer| {
+        eco_util::function(lua, |_, fd: mlua::Integer| {
             Ok(borrow_fd(fd).and_then(rustix::io::fcntl_getfd).is_ok())
         })?,
     )?;
@@ -258,7 +257,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // fd_count() -> number of open descriptors (not counting the one used to list them)
     t.set(
         "fd_count",
-        lua.create_function(|lua, ()| {
+        eco_util::function(lua, |lua, ()| {
             let r = std::fs::read_dir("/proc/self/fd").map(|d| {
                 let n = d.count() as mlua::Integer;
                 n - 1
@@ -270,7 +269,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // getpid() -> integer
     t.set(
         "getpid",
-        lua.create_function(|_, ()| {
+        eco_util::function(lua, |_, ()| {
             Ok(rustix::process::getpid().as_raw_nonzero().get() as mlua::Integer)
         })?,
     )?;
@@ -278,7 +277,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // fstat_err(fd) -> nil | strerror text
     t.set(
         "fstat_err",
-        lua.create_function(|_, fd: mlua::Integer| {
+        eco_util::function(lua, |_, fd: mlua::Integer| {
             Ok(match borrow_fd(fd).and_then(rustix::fs::fstat) {
                 Ok(_) => None,
                 Err(e) => Some(errno_text(e)),
@@ -289,7 +288,7 @@ pub fn open(lua: &Lua) -> LuaResult<Table> {
     // unlink(path) -> true
     t.set(
         "unlink",
-        lua.create_function(|lua, path: mlua::LuaString| {
+        eco_util::function(lua, |lua, path: mlua::LuaString| {
             let path = path.to_str()?.to_string();
             ret_io(lua, std::fs::remove_file(path).map(|()| true))
         })?,

@@ -2,21 +2,13 @@
 //! (`lua/time.lua`) over `eco.reader` on the timer descriptor.
 #![forbid(unsafe_code)]
 
+use eco_util::{one, os_fail};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mlua::{Lua, MultiValue, Result, Table, Value};
+use mlua::{Lua, Result, Table, Value};
 use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec};
 
 pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/time.lua");
-
-fn os_fail(lua: &Lua, errno: i32) -> Result<MultiValue> {
-    let msg = Value::String(lua.create_string(eco_abi::strerror(errno))?);
-    Ok(MultiValue::from_vec(vec![Value::Nil, msg]))
-}
-
-fn one(v: Value) -> Result<MultiValue> {
-    Ok(MultiValue::from_vec(vec![v]))
-}
 
 fn clock_of(id: i64) -> Option<TimerfdClockId> {
     Some(match id {
@@ -49,7 +41,7 @@ fn native(lua: &Lua) -> Result<Table> {
     t.set("TFD_TIMER_ABSTIME", 1)?;
     t.set(
         "now",
-        lua.create_function(|_, ()| {
+        eco_util::function(lua, |_, ()| {
             let d = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default();
@@ -58,7 +50,7 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "timerfd_create",
-        lua.create_function(|lua, clock: i64| {
+        eco_util::function(lua, |lua, clock: i64| {
             let Some(clock) = clock_of(clock) else {
                 return os_fail(lua, rustix::io::Errno::INVAL.raw_os_error());
             };
@@ -75,7 +67,8 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "timerfd_settime",
-        lua.create_function(
+        eco_util::function(
+            lua,
             |lua, (fd, flags, delay, interval): (i64, i64, f64, Option<f64>)| {
                 let fd = match eco_abi::checked_fd(fd) {
                     Ok(fd) => fd,
@@ -99,7 +92,7 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "close",
-        lua.create_function(|lua, fd: i64| {
+        eco_util::function(lua, |lua, fd: i64| {
             match eco_abi::checked_fd(fd).and_then(eco_abi::close_fd) {
                 Ok(()) => one(Value::Boolean(true)),
                 Err(e) => os_fail(lua, e),

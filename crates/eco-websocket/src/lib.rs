@@ -34,7 +34,7 @@ fn native(lua: &Lua) -> Result<Table> {
     // (a non-FIN frame also starts with `false`: "need more" is the 2-value form, no payload)
     t.set(
         "parse_frame",
-        lua.create_function(|lua, (buf, max): (mlua::LuaString, i64)| {
+        eco_util::function(lua, |lua, (buf, max): (mlua::LuaString, i64)| {
             let max = u64::try_from(max).unwrap_or(0);
             let v = match parse_frame(&buf.as_bytes(), max) {
                 Parsed::Frame {
@@ -63,22 +63,25 @@ fn native(lua: &Lua) -> Result<Table> {
     // build_frame(first_byte, payload, masked) -> frame | nil, err
     t.set(
         "build_frame",
-        lua.create_function(|lua, (b0, payload, masked): (i64, mlua::LuaString, bool)| {
-            let key = masked.then(random_bytes::<4>);
-            let v = match frame::build_frame(b0 as u8, &payload.as_bytes(), key) {
-                Some(f) => vec![Value::String(lua.create_string(&f)?)],
-                None => vec![
-                    Value::Nil,
-                    Value::String(lua.create_string("payload too big")?),
-                ],
-            };
-            Ok(MultiValue::from_vec(v))
-        })?,
+        eco_util::function(
+            lua,
+            |lua, (b0, payload, masked): (i64, mlua::LuaString, bool)| {
+                let key = masked.then(random_bytes::<4>);
+                let v = match frame::build_frame(b0 as u8, &payload.as_bytes(), key) {
+                    Some(f) => vec![Value::String(lua.create_string(&f)?)],
+                    None => vec![
+                        Value::Nil,
+                        Value::String(lua.create_string("payload too big")?),
+                    ],
+                };
+                Ok(MultiValue::from_vec(v))
+            },
+        )?,
     )?;
     // utf8_check(s) -> true, incomplete_tail_len | false
     t.set(
         "utf8_check",
-        lua.create_function(|_, s: mlua::LuaString| {
+        eco_util::function(lua, |_, s: mlua::LuaString| {
             Ok(match frame::utf8_check(&s.as_bytes()) {
                 Some(n) => (true, Some(n as i64)),
                 None => (false, None),
@@ -87,17 +90,19 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "accept_key",
-        lua.create_function(|lua, key: mlua::LuaString| {
+        eco_util::function(lua, |lua, key: mlua::LuaString| {
             lua.create_string(frame::accept_key(&key.as_bytes()))
         })?,
     )?;
     t.set(
         "key_ok",
-        lua.create_function(|_, key: mlua::LuaString| Ok(frame::key_ok(&key.as_bytes())))?,
+        eco_util::function(lua, |_, key: mlua::LuaString| {
+            Ok(frame::key_ok(&key.as_bytes()))
+        })?,
     )?;
     t.set(
         "new_key",
-        lua.create_function(|lua, ()| {
+        eco_util::function(lua, |lua, ()| {
             lua.create_string(eco_encoding::base64_encode(&random_bytes::<16>()))
         })?,
     )?;
