@@ -22,7 +22,7 @@ use rustix::fs::OFlags;
 use rustix::io::Errno;
 
 /// The Lua part of the module. It expects the native table (see [`native`]) as its argument.
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/bufio.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("bufio.lua");
 
 /// The C library's `strerror` text of an errno, without Rust's " (os error N)" suffix.
 fn errno_text(e: Errno) -> String {
@@ -101,7 +101,9 @@ pub fn native(lua: &Lua) -> mlua::Result<Table> {
 /// `eco` must be loadable (the chunk requires it).
 pub fn open(lua: &Lua) -> mlua::Result<Value> {
     let native = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/bufio.lua").call(native)
+    lua.load(LUA_SOURCE.text())
+        .set_name("@eco/bufio.lua")
+        .call(native)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use hickory_proto::rr::Name;
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use mlua::{Lua, Result, Table, Value};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/dns.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("dns.lua");
 
 /// Largest reply accepted (the largest message a TCP length prefix can announce).
 pub const MAX_REPLY: usize = 65535;
@@ -418,7 +418,7 @@ fn native(lua: &Lua) -> Result<Table> {
 /// Opens the module: the Lua part receives the native helper table.
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/dns.lua").call(n)
+    lua.load(LUA_SOURCE.text()).set_name("@eco/dns.lua").call(n)
 }
 
 #[cfg(feature = "module")]

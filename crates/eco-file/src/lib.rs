@@ -17,9 +17,9 @@ use mlua::{
 use rustix::fs::{Access, FileType, FlockOperation, Mode, OFlags, SeekFrom};
 use rustix::io::Errno;
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/file.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("file.lua");
 /// Wraps the native functions that raise on bad input (see the file).
-pub const NATIVE_SOURCE: &str = eco_luasrc::lua_source!("../lua/native.lua");
+pub const NATIVE_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("native.lua");
 
 /// `(name, value)` of every integer constant the module exports.
 pub const CONSTANTS: &[(&str, i64)] = &[
@@ -531,7 +531,7 @@ pub fn native(lua: &Lua) -> Result<Table> {
         })?,
     )?;
 
-    lua.load(NATIVE_SOURCE)
+    lua.load(NATIVE_SOURCE.text())
         .set_name("@eco/file_native.lua")
         .call(t)
 }
@@ -552,7 +552,9 @@ fn private(lua: &Lua) -> Result<Table> {
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
     let p = private(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/file.lua").call((n, p))
+    lua.load(LUA_SOURCE.text())
+        .set_name("@eco/file.lua")
+        .call((n, p))
 }
 
 /// Opens `eco.internal.file`: the raw native helpers and constants.

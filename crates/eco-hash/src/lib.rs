@@ -16,7 +16,7 @@ use mlua::{Lua, MultiValue, Result, Table, UserDataFields, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-pub const HMAC_SOURCE: &str = eco_luasrc::lua_source!("../lua/hmac.lua");
+pub const HMAC_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("hmac.lua");
 
 /// The three digests, in the order the native `hmac_new` numbers them (1, 2, 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,7 +281,7 @@ pub fn open_hmac(lua: &Lua) -> Result<Value> {
             },
         )?,
     )?;
-    lua.load(HMAC_SOURCE)
+    lua.load(HMAC_SOURCE.text())
         .set_name("@eco/hash/hmac.lua")
         .call(native)
 }

@@ -9,9 +9,9 @@ pub mod chunked;
 pub mod server;
 pub mod url;
 
-const STREAM_SRC: &str = eco_luasrc::lua_source!("../lua/stream.lua");
-const CLIENT_SRC: &str = eco_luasrc::lua_source!("../lua/client.lua");
-const SERVER_SRC: &str = eco_luasrc::lua_source!("../lua/server.lua");
+const STREAM_SRC: eco_luasrc::Source = eco_luasrc::lua_source!("stream.lua");
+const CLIENT_SRC: eco_luasrc::Source = eco_luasrc::lua_source!("client.lua");
+const SERVER_SRC: eco_luasrc::Source = eco_luasrc::lua_source!("server.lua");
 
 /// Size limits of a request head (server side).
 #[derive(Clone, Copy, Debug)]
@@ -363,7 +363,7 @@ fn native(lua: &Lua) -> Result<Table> {
         eco_util::function(lua, |_, s: String| Ok(parse_http_date(&s)))?,
     )?;
     let stream: Value = lua
-        .load(STREAM_SRC)
+        .load(STREAM_SRC.text())
         .set_name("@eco/http/stream.lua")
         .call(())?;
     t.set("stream", stream)?;
@@ -377,14 +377,14 @@ pub fn open_url(lua: &Lua) -> Result<Value> {
 
 /// `eco.http.client`.
 pub fn open_client(lua: &Lua) -> Result<Value> {
-    lua.load(CLIENT_SRC)
+    lua.load(CLIENT_SRC.text())
         .set_name("@eco/http/client.lua")
         .call(native(lua)?)
 }
 
 /// `eco.http.server`.
 pub fn open_server(lua: &Lua) -> Result<Value> {
-    lua.load(SERVER_SRC)
+    lua.load(SERVER_SRC.text())
         .set_name("@eco/http/server.lua")
         .call(native(lua)?)
 }

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use mlua::{Lua, LuaString, Result, Table, Value};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/log.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("log.lua");
 
 /// Where syslog(3) sends its records.
 pub const SYSLOG_PATH: &str = "/dev/log";
@@ -190,7 +190,7 @@ fn native(lua: &Lua) -> Result<Table> {
 /// Opens the module: the Lua part receives the native helper table.
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/log.lua").call(n)
+    lua.load(LUA_SOURCE.text()).set_name("@eco/log.lua").call(n)
 }
 
 #[cfg(feature = "module")]

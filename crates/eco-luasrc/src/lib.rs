@@ -1,27 +1,50 @@
-//! `lua_source!`: embeds a module's Lua source with comments, indentation and repeated blanks
-//! removed, at compile time, keeping every line break so that error messages and tracebacks
-//! name the same line numbers as the file in the repository.
+//! The Lua parts of the modules as they are embedded in the native code: ~180 KB of
+//! well-commented source in the repository, stored with comments, indentation and repeated
+//! blanks removed (keeping every line break, so that error messages and tracebacks name the
+//! repository's line numbers) and then packed (module [`lz`], about 40%). A router keeps only that.
 //!
-//! The Lua parts of the modules are ~180 KB of well-commented source; a router keeps only code.
-//! The rewrite is done by `const fn`s (no build script). It only touches text outside strings:
-//! a file with a long string or long comment (`[[`, `[=[`, `--[[`) or a string continued over a
-//! line break is embedded unchanged.
+//! A module crate's `build.rs` calls [`build::pack_lua_dir`] (feature `build`), which writes
+//! `$OUT_DIR/<file>.lz` for every `lua/*.lua`; the crate embeds one with
+//! `lua_source!("time.lua")` and loads it with `lua.load(SOURCE.text())`.
+//!
+//! The rewrite only touches text outside strings: a file with a long string or long comment
+//! (`[[`, `[=[`, `--[[`) or a string continued over a line break is kept as it is.
 #![no_std]
 #![forbid(unsafe_code)]
 
-/// `lua_source!("../lua/time.lua")`: the file (path relative to the calling source file, as
-/// `include_str!`), minified; a `&'static str`.
+extern crate alloc;
+#[cfg(any(test, feature = "build"))]
+extern crate std;
+
+#[cfg(feature = "build")]
+pub mod build;
+pub mod lz;
+
+use alloc::vec::Vec;
+
+/// A packed Lua source embedded by [`lua_source!`].
+#[derive(Clone, Copy)]
+pub struct Source(pub &'static [u8]);
+
+impl Source {
+    /// The (minified) Lua text.
+    pub fn text(&self) -> Vec<u8> {
+        lz::unpack(self.0).expect("embedded Lua source packed by eco-luasrc's build step")
+    }
+}
+
+/// `lua_source!("time.lua")`: the crate's `lua/time.lua` as packed by its build script, a
+/// [`Source`].
 #[macro_export]
 macro_rules! lua_source {
-    ($path:literal) => {{
-        const SRC: &[u8] = include_bytes!($path);
-        const LEN: usize = $crate::minified_len(SRC);
-        const OUT: [u8; LEN] = $crate::minify::<LEN>(SRC);
-        match ::core::str::from_utf8(&OUT) {
-            Ok(s) => s,
-            Err(_) => panic!("Lua source is not UTF-8"),
-        }
-    }};
+    ($file:literal) => {
+        $crate::Source(include_bytes!(concat!(env!("OUT_DIR"), "/", $file, ".lz")))
+    };
+}
+
+/// `src` minified into `out` as far as it fits; returns the full minified length.
+pub fn scan_into(src: &[u8], out: &mut [u8]) -> usize {
+    scan(src, out)
 }
 
 /// The length of `minify(src)`.
@@ -134,7 +157,6 @@ const fn verbatim(src: &[u8], out: &mut [u8]) -> usize {
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
     use super::*;
     use std::string::String;
     use std::vec;
@@ -174,11 +196,5 @@ mod tests {
         }
         // `t[ [` is not a long bracket, `t[x]` neither.
         assert_eq!(min("t[x] = t[ y ]  -- z"), "t[x] = t[ y ]");
-    }
-
-    #[test]
-    fn the_macro_works_in_const_context() {
-        const S: &str = crate::lua_source!("../Cargo.toml");
-        assert!(S.contains("eco-luasrc"));
     }
 }

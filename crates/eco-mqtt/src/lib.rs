@@ -9,7 +9,7 @@ use codec::{Packet, Will};
 use eco_util::fail;
 use mlua::{Lua, MultiValue, Result, Table, Value};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/mqtt.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("mqtt.lua");
 
 fn bytes(s: &mlua::LuaString) -> Vec<u8> {
     s.as_bytes().to_vec()
@@ -286,7 +286,9 @@ fn native(lua: &Lua) -> Result<Table> {
 /// Builds the module table (`require 'eco.mqtt'`).
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/mqtt.lua").call(n)
+    lua.load(LUA_SOURCE.text())
+        .set_name("@eco/mqtt.lua")
+        .call(n)
 }
 
 #[cfg(feature = "module")]

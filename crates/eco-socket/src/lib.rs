@@ -18,8 +18,8 @@ use rustix::net::{AddressFamily, Protocol, SocketFlags, SocketType};
 
 use addr::{Decoded, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/socket.lua");
-pub const LUA_INTERNAL: &str = eco_luasrc::lua_source!("../lua/internal.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("socket.lua");
+pub const LUA_INTERNAL: eco_luasrc::Source = eco_luasrc::lua_source!("internal.lua");
 
 /// Outcome of a native call, turned into the return convention above.
 enum Out {
@@ -801,12 +801,14 @@ pub fn native(lua: &Lua) -> Result<Table> {
 /// Opens `eco.socket`: the Lua part receives the native table.
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/socket.lua").call(n)
+    lua.load(LUA_SOURCE.text())
+        .set_name("@eco/socket.lua")
+        .call(n)
 }
 
 /// Opens `eco.internal.socket` (spec/internal.md).
 pub fn open_internal(lua: &Lua) -> Result<Value> {
-    lua.load(LUA_INTERNAL)
+    lua.load(LUA_INTERNAL.text())
         .set_name("@eco/internal/socket.lua")
         .call(())
 }

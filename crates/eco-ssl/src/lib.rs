@@ -27,7 +27,7 @@ use openssl::ssl::{
 };
 use openssl::x509::{X509VerifyResult, X509};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/ssl.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("ssl.lua");
 
 /// Result constants of spec section 6.
 pub const OK: i64 = 0;
@@ -592,7 +592,7 @@ fn native(lua: &Lua) -> Result<Table> {
 
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/ssl.lua").call(n)
+    lua.load(LUA_SOURCE.text()).set_name("@eco/ssl.lua").call(n)
 }
 
 #[cfg(feature = "module")]

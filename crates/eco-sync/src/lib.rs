@@ -7,7 +7,7 @@
 use eco_abi::{Sched, WAIT_CANCELED, WAIT_TIMEOUT, WAIT_WOKEN};
 use mlua::{Lua, Result, Table, Value};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/sync.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("sync.lua");
 
 fn native(lua: &Lua) -> Result<Table> {
     let s = Sched::get(lua)?;
@@ -24,7 +24,9 @@ fn native(lua: &Lua) -> Result<Table> {
 
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/sync.lua").call(n)
+    lua.load(LUA_SOURCE.text())
+        .set_name("@eco/sync.lua")
+        .call(n)
 }
 
 #[cfg(feature = "module")]

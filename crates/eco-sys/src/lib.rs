@@ -20,7 +20,7 @@ use mlua::{Lua, LuaString, MultiValue, Result, Table, Value, Variadic};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use rustix::process::{Pid, WaitOptions, WaitStatus};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/sys.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("sys.lua");
 
 /// The status table of spec/sys.md 1.2.
 fn status_table(lua: &Lua, st: WaitStatus) -> Result<Table> {
@@ -664,7 +664,7 @@ fn private(lua: &Lua) -> Result<Table> {
 pub fn open(lua: &Lua) -> Result<Value> {
     let public = public(lua)?;
     let private = private(lua)?;
-    lua.load(LUA_SOURCE)
+    lua.load(LUA_SOURCE.text())
         .set_name("@eco/sys.lua")
         .call((public, private))
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use mlua::{Lua, Result, Table, Value};
 use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/time.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("time.lua");
 
 fn clock_of(id: i64) -> Option<TimerfdClockId> {
     Some(match id {
@@ -105,7 +105,9 @@ fn native(lua: &Lua) -> Result<Table> {
 /// Opens the module: the Lua part receives the native helper table.
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/time.lua").call(n)
+    lua.load(LUA_SOURCE.text())
+        .set_name("@eco/time.lua")
+        .call(n)
 }
 
 #[cfg(feature = "module")]

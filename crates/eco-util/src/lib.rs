@@ -197,6 +197,24 @@ fn raise(lua: &Lua, e: Error, nargs: usize) -> Result<MultiValue> {
 // Functions
 // ---------------------------------------------------------------------------------------------
 
+/// The body of a native once its arguments are in a list: what [`function`] and [`method`]
+/// make of each Rust closure.
+type Body = Box<dyn Fn(&Lua, MultiValue) -> Result<MultiValue>>;
+
+/// Wraps a body into a Lua function: the only place that instantiates mlua's callback glue, so it
+/// exists once in a module instead of once per native (about 1 KB each: the bundle budgets of
+/// docs/packaging.md depend on it).
+fn native(lua: &Lua, first_arg: usize, body: Body) -> Result<Function> {
+    let inner = lua.create_function(move |lua, args: MultiValue| {
+        let nargs = args.len() + first_arg - 1;
+        match body(lua, args) {
+            Ok(r) => Ok(r),
+            Err(e) => raise(lua, e, nargs),
+        }
+    })?;
+    eco_abi::raising(lua, inner)
+}
+
 /// `lua.create_function` for module natives: conversion failures of the arguments and every
 /// `Err` of `f` are raised as Lua strings (see the crate documentation).
 pub fn function<A, R, F>(lua: &Lua, f: F) -> Result<Function>
@@ -205,17 +223,14 @@ where
     R: IntoLuaMulti,
     F: Fn(&Lua, A) -> Result<R> + 'static,
 {
-    let inner = lua.create_function(move |lua, args: MultiValue| {
-        let nargs = args.len();
-        let r = A::from_lua_args(args, 1, None, lua)
-            .and_then(|a| f(lua, a))
-            .and_then(|r| r.into_lua_multi(lua));
-        match r {
-            Ok(r) => Ok(r),
-            Err(e) => raise(lua, e, nargs),
-        }
-    })?;
-    eco_abi::raising(lua, inner)
+    native(
+        lua,
+        1,
+        Box::new(move |lua, args| {
+            let a = A::from_lua_args(args, 1, None, lua)?;
+            f(lua, a)?.into_lua_multi(lua)
+        }),
+    )
 }
 
 fn self_error(tname: &str, v: &Value) -> Error {
@@ -223,24 +238,22 @@ fn self_error(tname: &str, v: &Value) -> Error {
 }
 
 /// The raw native under [`method`] and [`method_mut`]: `self` is taken apart from the other
-/// arguments, so a method called without arguments allocates no argument list.
+/// arguments (which are then numbered from 2).
 fn method_with<A, R, F>(lua: &Lua, f: F) -> Result<Function>
 where
     A: FromLuaMulti,
     R: IntoLuaMulti,
     F: Fn(&Lua, &Value, A) -> Result<R> + 'static,
 {
-    let inner = lua.create_function(move |lua, (this, args): (Value, MultiValue)| {
-        let nargs = args.len() + 1;
-        let r = A::from_lua_args(args, 2, None, lua)
-            .and_then(|a| f(lua, &this, a))
-            .and_then(|r| r.into_lua_multi(lua));
-        match r {
-            Ok(r) => Ok(r),
-            Err(e) => raise(lua, e, nargs),
-        }
-    })?;
-    eco_abi::raising(lua, inner)
+    native(
+        lua,
+        1,
+        Box::new(move |lua, mut args| {
+            let this = args.pop_front().unwrap_or(Value::Nil);
+            let a = A::from_lua_args(args, 2, None, lua)?;
+            f(lua, &this, a)?.into_lua_multi(lua)
+        }),
+    )
 }
 
 /// A method of userdata type `T` (Lua name `tname`, for the error when `self` is something

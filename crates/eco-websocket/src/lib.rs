@@ -9,7 +9,7 @@ use mlua::{Lua, MultiValue, Result, Table, Value};
 
 pub use frame::{parse_frame, Parsed};
 
-pub const LUA_SOURCE: &str = eco_luasrc::lua_source!("../lua/websocket.lua");
+pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("websocket.lua");
 
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
@@ -112,7 +112,9 @@ fn native(lua: &Lua) -> Result<Table> {
 /// Opens the module: the Lua part receives the native helper table.
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE).set_name("@eco/websocket.lua").call(n)
+    lua.load(LUA_SOURCE.text())
+        .set_name("@eco/websocket.lua")
+        .call(n)
 }
 
 #[cfg(feature = "module")]
