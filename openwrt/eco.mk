@@ -44,8 +44,8 @@ define Eco/Compile/Base
 	$(if $(CONFIG_LUA_ECO_BUNDLE),
 	$(call Eco/Cargo/Cdylib,eco-bundle,$(subst $(eco_space),$(eco_comma),module $(strip $(ECO_BUNDLE_CRATES)))),
 	$(foreach m,$(ECO_NATIVE),$(call Eco/Cargo/Cdylib,$(call eco_first,$(m)),module);))
-	cd $(PKG_BUILD_DIR) && $(CARGO_PKG_VARS) cargo build $(CARGO_PKG_ARGS) -p eco-launch \
-		--profile module --target $(RUSTC_TARGET_ARCH)
+	cd $(PKG_BUILD_DIR) && $(CARGO_PKG_VARS) cargo rustc $(CARGO_PKG_ARGS) -p eco-launch \
+		--bin eco-launch --profile launcher --target $(RUSTC_TARGET_ARCH) -- --cfg eco_small
 endef
 
 # Any other package: its cdylibs, unless the bundle holds them.
@@ -72,7 +72,7 @@ endef
 define Eco/Install/Base
 	$(call Eco/Install/Files,$(1))
 	$(INSTALL_DIR) $(1)/usr/bin
-	$(INSTALL_BIN) $(ECO_OUT)/eco-launch $(1)/usr/bin/eco
+	$(INSTALL_BIN) $(PKG_BUILD_DIR)/target/$(RUSTC_TARGET_ARCH)/launcher/eco-launch $(1)/usr/bin/eco
 endef
 
 define Eco/Install/Module

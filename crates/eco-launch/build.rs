@@ -4,6 +4,8 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=lua/boot.lua");
+    // Set by `cargo xtask build-modules` for the no_std release build (src/main.rs).
+    println!("cargo::rustc-check-cfg=cfg(eco_small)");
     for name in ["lua5.4", "lua-5.4", "lua54"] {
         let Ok(out) = Command::new("pkg-config").args(["--libs", name]).output() else {
             break;

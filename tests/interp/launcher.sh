@@ -8,7 +8,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-launcher=${ECO_LAUNCHER:-${ECO_TARGET_DIR:-$repo/target}/module/eco-launch}
+launcher=${ECO_LAUNCHER:-${ECO_TARGET_DIR:-$repo/target}/launcher/eco-launch}
 lua=${2:-lua5.4}
 [ -x "$launcher" ] || { echo "FAIL: launcher $launcher not built (cargo xtask build-modules)"; exit 1; }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Size budgets (docs/packaging.md, "Sizes"): the stripped bundle of each [[set]] of modules.toml
 # that has a budget_kb, built by `cargo xtask test` as target/bundle/<set>/lua/5.4/eco.so, and
-# the eco launcher (at most 100 kB). Budgets are for release builds on x86_64: with
+# the eco launcher (at most 50 kB). Budgets are for release builds on x86_64: with
 # `cargo xtask test --debug` (ECO_PROFILE=debug) the sizes are only listed.
 #
 # usage: tests/package/sizes.sh [ECO_BINARY [LUA54]]
@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 target=${ECO_TARGET_DIR:-$repo/target}
 profile=${ECO_PROFILE:-release}
-launcher=${ECO_LAUNCHER:-$target/module/eco-launch}
+launcher=${ECO_LAUNCHER:-$target/launcher/eco-launch}
 
 failures=0
 check() { # check LABEL FILE BUDGET_BYTES
@@ -39,7 +39,7 @@ sets=$(awk '
 while read -r name kb; do
     check "$name" "$target/bundle/$name/lua/5.4/eco.so" $((kb * 1000))
 done <<<"$sets"
-check launcher "$launcher" 100000
+check launcher "$launcher" 50000
 
 echo "per-module files ($profile):"
 (cd "$target/lua/5.4" && find . -name '*.so' -printf '%s %P\n' | sort -k2 | sed 's/^/    /')

@@ -147,11 +147,25 @@ impl Ctx {
         Ok(bin)
     }
 
-    /// The small launcher on the system's liblua5.4 (crates/eco-launch).
+    /// The small launcher on the system's liblua5.4 (crates/eco-launch): `no_std` with
+    /// `panic = "abort"` in release (profile `launcher`, `--cfg eco_small`).
     pub fn build_launcher(&self, profile: Profile) -> Res<PathBuf> {
         let mut c = self.cargo();
-        c.args(["build", "-p", "eco-launch"])
-            .args(profile.module_args());
+        match profile {
+            Profile::Release => c.args([
+                "rustc",
+                "-p",
+                "eco-launch",
+                "--bin",
+                "eco-launch",
+                "--profile",
+                "launcher",
+                "--",
+                "--cfg",
+                "eco_small",
+            ]),
+            Profile::Debug => c.args(["build", "-p", "eco-launch"]),
+        };
         run(c)?;
         let bin = self.launcher_bin(profile);
         if !bin.is_file() {

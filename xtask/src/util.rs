@@ -99,7 +99,11 @@ impl Ctx {
     }
 
     pub fn launcher_bin(&self, p: Profile) -> PathBuf {
-        self.target.join(p.module_dir()).join("eco-launch")
+        let dir = match p {
+            Profile::Release => "launcher",
+            Profile::Debug => "debug",
+        };
+        self.target.join(dir).join("eco-launch")
     }
 
     pub fn cargo(&self) -> Command {

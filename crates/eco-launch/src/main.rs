@@ -3,17 +3,47 @@
 //! `eco` does. The start-up logic is Lua (`lua/boot.lua`); this file creates the state, hands it
 //! the arguments and returns its exit status.
 //!
-//! It is kept free of anything that can panic (no indexing, no formatting, no unwrap) and has no
-//! `main` of std's, so that the linker leaves std's runtime, formatting and backtrace code out:
-//! the binary stays a few tens of KB.
+//! Release builds (`cargo xtask build-modules`: profile `launcher`, `--cfg eco_small`) are
+//! `no_std` with `panic = "abort"`: no std runtime, formatting or backtrace printer, a binary of a
+//! few KB. Other builds (`cargo build`, `cargo test`, with the workspace's unwinding profiles) use
+//! std; the code is the same: it has nothing that can panic (no indexing, no unwrap).
+#![cfg_attr(eco_small, no_std)]
 #![no_main]
 
-use std::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_char, c_int, c_long, c_void};
+
+#[cfg(eco_small)]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // SAFETY: abort(3) takes no arguments and does not return.
+    unsafe { abort() }
+}
 
 type State = *mut c_void;
 type KFunction = Option<unsafe extern "C" fn(State, c_int, isize) -> c_int>;
 
 const LUA_OK: c_int = 0;
+/// `SYS_close_range` (the same number on every Linux architecture: a syscall added after the
+/// numbering was unified).
+const SYS_CLOSE_RANGE: c_long = 436;
+const RLIMIT_NOFILE: c_int = 7;
+
+#[repr(C)]
+struct Rlimit {
+    cur: u64,
+    max: u64,
+}
+
+// The C library: what the launcher needs of it, declared here so that it links nothing else.
+#[link(name = "c")]
+extern "C" {
+    fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
+    fn close(fd: c_int) -> c_int;
+    fn syscall(n: c_long, ...) -> c_long;
+    fn getrlimit(resource: c_int, rl: *mut Rlimit) -> c_int;
+    #[cfg(eco_small)]
+    fn abort() -> !;
+}
 
 extern "C" {
     fn luaL_newstate() -> State;
@@ -45,29 +75,33 @@ const BOOT: &str = include_str!("../lua/boot.lua");
 
 fn write_err(s: &[u8]) {
     // SAFETY: writes `s.len()` bytes from a live slice to fd 2.
-    unsafe { libc::write(2, s.as_ptr().cast(), s.len()) };
+    unsafe { write(2, s.as_ptr().cast(), s.len()) };
 }
 
 /// Closes every inherited descriptor from 3 up (the interpreter's start-up, as lua-eco's does).
 fn close_inherited_fds() {
     // SAFETY: close_range on descriptors this process has not opened; no memory is involved.
-    let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    let r = unsafe {
+        syscall(
+            SYS_CLOSE_RANGE,
+            3 as c_long,
+            c_long::from(u32::MAX),
+            0 as c_long,
+        )
+    };
     if r == 0 {
         return;
     }
-    let mut rl = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the local struct.
-    let max = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0 {
-        rl.rlim_cur.min(1 << 20) as c_int
+    let mut rl = Rlimit { cur: 0, max: 0 };
+    // SAFETY: getrlimit writes into the local struct, laid out as the kernel's rlimit.
+    let max = if unsafe { getrlimit(RLIMIT_NOFILE, &mut rl) } == 0 {
+        rl.cur.min(1 << 20) as c_int
     } else {
         1024
     };
     for fd in 3..max {
         // SAFETY: closing a descriptor number; nothing of ours uses it yet.
-        unsafe { libc::close(fd) };
+        unsafe { close(fd) };
     }
 }
 
@@ -109,7 +143,7 @@ pub unsafe extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int 
         if lua_pcallk(l, 1, 1, 0, 0, None) != LUA_OK {
             return report(l);
         }
-        let status = lua_tointegerx(l, -1, std::ptr::null_mut()) as c_int;
+        let status = lua_tointegerx(l, -1, core::ptr::null_mut()) as c_int;
         lua_close(l);
         status
     }
@@ -129,7 +163,7 @@ unsafe fn report(l: State) -> c_int {
         write_err(b"(error object is not a string)");
     } else {
         // SAFETY: Lua keeps the string alive while it is on the stack; `len` is its length.
-        write_err(unsafe { std::slice::from_raw_parts(msg.cast::<u8>(), len) });
+        write_err(unsafe { core::slice::from_raw_parts(msg.cast::<u8>(), len) });
     }
     write_err(b"\n");
     1
