@@ -9,7 +9,6 @@ pub mod chunked;
 pub mod server;
 pub mod url;
 
-const STREAM_SRC: &str = include_str!("../lua/stream.lua");
 const CLIENT_SRC: &str = include_str!("../lua/client.lua");
 const SERVER_SRC: &str = include_str!("../lua/server.lua");
 
@@ -370,11 +369,6 @@ fn native(lua: &Lua) -> Result<Table> {
         "parse_http_date",
         lua.create_function(|_, s: String| Ok(parse_http_date(&s)))?,
     )?;
-    let stream: Value = lua
-        .load(STREAM_SRC)
-        .set_name("@eco/http/stream.lua")
-        .call(())?;
-    t.set("stream", stream)?;
     Ok(t)
 }
 
