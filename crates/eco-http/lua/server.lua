@@ -504,7 +504,7 @@ end
 -- bytes: the reader is asked for bytes until one of these (`peek` with a delimiter), so a
 -- client sending a byte at a time costs linear, not quadratic, work.
 local function read_head(self, buf)
-    local opts, parse, sock = self.options, self.parse, self.sock
+    local opts, parse, rd = self.options, self.parse, self.rd
     local slack = math.max(opts.max_request_line, opts.max_header_line)
     local max_head = opts.max_head
     local deadline = buf:find('%S') and native.clock() + opts.header_timeout
@@ -516,17 +516,17 @@ local function read_head(self, buf)
         elseif (method and len or #buf) > max_head then
             return reject(self, 431, 'request header too large')
         elseif method then
-            sock:skip(len)
+            rd:skip(len)
             return new_req(method, raw_path, path, qs, minor, headers, query)
         end
         local d, err
         if deadline then
             local timeout = deadline - native.clock()
             if timeout <= 0 then return reject(self, 408, 'request header timeout') end
-            d, err = sock:peek(math.min(#buf + slack + 1, max_head + 1), timeout, '\n')
+            d, err = rd:peek(math.min(#buf + slack + 1, max_head + 1), timeout, '\n')
         else
             -- only blank lines so far: the header timeout starts with the first other byte
-            d, err = sock:peek(#buf + 1, self.idle_timeout)
+            d, err = rd:peek(#buf + 1, self.idle_timeout)
         end
         if not d then
             if err == 'timeout' and deadline then
@@ -548,12 +548,15 @@ local function log_access(self, req, code)
 end
 
 local function serve(self, handler)
-    local opts, sock, parse = self.options, self.sock, self.parse
+    local opts, parse = self.options, self.parse
+    -- heads are read from the socket's reader itself (no wrapper per call): the loop only comes
+    -- back here after a response was sent, which fails once the socket is closed
+    local rd = self.rd
     local idle_timeout, max_head = self.idle_timeout, opts.max_head
     local keepalive = opts.http_keepalive >= 1
     while true do
         -- the common case inline: what the reader holds, or one read, is a whole head
-        local buf, err = sock:peek(1, idle_timeout)
+        local buf, err = rd:peek(1, idle_timeout)
         if not buf then
             if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
             return
@@ -561,7 +564,7 @@ local function serve(self, handler)
         local req
         local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
         if method and len <= max_head then
-            sock:skip(len)
+            rd:skip(len)
             req = new_req(method, raw_path, path, qs, minor, headers, query)
         else
             req = read_head(self, buf)
@@ -655,7 +658,7 @@ local function run_connection(sock, peer, ctx)
     end
     local ka = options.http_keepalive
     local self = setmetatable({
-        sock = sock, peer = peer, options = options,
+        sock = sock, rd = sock:reader(), peer = peer, options = options,
         tag = string.format('%s:%s: ', peer.ipaddr, peer.port), body_remain = 0,
         parse = ctx.parse, tail = ctx.tail, idle_timeout = ka > 0 and ka or 3,
         own_keepalive = ka > 0,

@@ -18,9 +18,31 @@ const MAX_PEEK: i64 = 1 << 30;
 /// Longest delimiter, as for `readuntil`.
 const MAX_DELIM: usize = 256;
 
-// Stack slots kept across the waits of one call (the arguments stay below them).
+// Stack slots kept across the waits of one call (the arguments stay below them); pushed only
+// before the first yield, so a call that finds its bytes reads no clock and pushes nothing.
 const DEADLINE: c_int = 5;
 const SEEN: c_int = 6;
+/// `DEADLINE` value: no timeout.
+const NO_DEADLINE: i64 = -1;
+
+/// Stores the state a continuation needs: the absolute deadline (computed from the `timeout`
+/// argument on the first yield of the call) and how many buffered bytes were searched.
+unsafe fn save_state(l: State, resumed: bool, seen: usize) {
+    if resumed {
+        ffi::lua_pushinteger(l, seen as ffi::lua_Integer);
+        ffi::lua_replace(l, SEEN);
+    } else {
+        let timeout = opt_timeout(l, 3);
+        let deadline = if timeout < 0 {
+            NO_DEADLINE
+        } else {
+            sys::now_ns().saturating_add(timeout)
+        };
+        ffi::lua_settop(l, 4);
+        ffi::lua_pushinteger(l, deadline);
+        ffi::lua_pushinteger(l, seen as ffi::lua_Integer);
+    }
+}
 
 /// Whether `delim` occurs in the bytes after the first `seen` of `data` (a match may start in
 /// the last `delim.len() - 1` bytes that were seen).
@@ -71,25 +93,24 @@ unsafe fn reader_peek_impl(l: State, resumed: bool) -> R {
             ))
         }
     };
-    if !resumed {
-        let timeout = opt_timeout(l, 3);
-        let deadline = if timeout < 0 {
-            -1
-        } else {
-            sys::now_ns().saturating_add(timeout)
-        };
-        ffi::lua_settop(l, 4);
-        ffi::lua_pushinteger(l, deadline);
-        ffi::lua_pushinteger(l, rd.buffered() as ffi::lua_Integer);
-    }
     if let Some(r) = read_prologue(l, rd, resumed, false)? {
         return Ok(match r {
-            Ret::Yield(_) => Ret::Yield(Some(reader_peek_k)),
+            Ret::Yield(_) => {
+                save_state(l, resumed, rd.buffered());
+                Ret::Yield(Some(reader_peek_k))
+            }
             r => r,
         });
     }
-    let deadline = ffi::lua_tointeger(l, DEADLINE);
-    let mut seen = ffi::lua_tointeger(l, SEEN) as usize;
+    // (first call: the timeout starts at the first wait, and no bytes were searched yet)
+    let (deadline, mut seen) = if resumed {
+        (
+            ffi::lua_tointeger(l, DEADLINE),
+            ffi::lua_tointeger(l, SEEN) as usize,
+        )
+    } else {
+        (0, rd.buffered())
+    };
     // a wait entered on the short-read hint timed out: one read decides
     let mut timed_out = std::mem::take(&mut rd.hinted);
     loop {
@@ -99,7 +120,10 @@ unsafe fn reader_peek_impl(l: State, resumed: bool) -> R {
             return Ok(Ret::N(1));
         }
         seen = have;
-        let left = if deadline < 0 {
+        let left = if !resumed {
+            // no wait yet in this call: the whole timeout is left
+            opt_timeout(l, 3)
+        } else if deadline == NO_DEADLINE {
             -1
         } else {
             (deadline - sys::now_ns()).max(0)
@@ -123,8 +147,7 @@ unsafe fn reader_peek_impl(l: State, resumed: bool) -> R {
             rd.drained = false;
             rd.hinted = true;
         }
-        ffi::lua_pushinteger(l, seen as ffi::lua_Integer);
-        ffi::lua_replace(l, SEEN);
+        save_state(l, resumed, seen);
         if let Err(r) = wait_readable(l, rd, left) {
             rd.hinted = false;
             return Err(r);

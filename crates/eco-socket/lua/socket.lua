@@ -228,6 +228,12 @@ function methods:peek(n, timeout, delim)
     return self.rd:peek(n, timeout, delim)
 end
 
+--- The socket's eco.reader, for parse loops over peek/skip that want no wrapper per call. It
+-- reads this socket's descriptor: do not use it once the socket is closed.
+function methods:reader()
+    return self.rd
+end
+
 --- Drops up to `n` buffered bytes; returns how many.
 function methods:skip(n)
     if self.dead then return 0 end
@@ -327,7 +333,7 @@ function M.netlink(protocol) return M.socket(native.AF_NETLINK, native.SOCK_RAW,
 
 local tun = {}
 local tun_mt = { __index = tun, __name = 'eco.tun' }
-for _, name in ipairs({ 'getfd', 'closed', 'send', 'write', 'read', 'recv', 'readfull', 'recvfull', 'readuntil', 'peek', 'skip' }) do
+for _, name in ipairs({ 'getfd', 'closed', 'send', 'write', 'read', 'recv', 'readfull', 'recvfull', 'readuntil', 'peek', 'skip', 'reader' }) do
     tun[name] = methods[name]
 end
 function tun:close()

@@ -153,6 +153,11 @@ function client:peek(n, timeout, delim)
     return self.rd:peek(n, timeout, delim)
 end
 
+--- The client's eco.reader (decrypted data), as eco.socket's `reader()`.
+function client:reader()
+    return self.rd
+end
+
 --- Drops up to `n` buffered bytes; returns how many.
 function client:skip(n)
     if self.closed then return 0 end
