@@ -10,7 +10,6 @@ local eco = require 'eco'
 local socket = require 'eco.socket'
 local file = require 'eco.file'
 local url = require 'eco.http.url'
-local stream = native.stream
 
 local M = {}
 
@@ -126,7 +125,7 @@ function client:close()
         self.conn:close()
         self.conn = nil
     end
-    self.stream, self.conn_key = nil, nil
+    self.conn_key = nil
 end
 
 client.__gc = client.close
@@ -204,38 +203,37 @@ local chunk_errors = {
     ['too large'] = 'http chunked body too large',
 }
 
--- Reads the body per B.4 into `sink`; returns true | nil, err.
--- `max_body` bounds the sum of the chunk sizes of a chunked body.
-local function read_body(st, resp, timeout, sink, max_body)
+-- Reads the body per B.4 from `sock` (its reader holds what came after the head) into `sink`;
+-- returns true | nil, err. `max_body` bounds the sum of the chunk sizes of a chunked body.
+local function read_body(sock, resp, timeout, sink, max_body)
     local te = resp.headers['transfer-encoding']
     local cl = resp.headers['content-length']
     if te and te:lower() == 'chunked' then
-        -- native decoder: one call yields the data of one chunk at most (one sink call per
-        -- chunk when it was received at once); unconsumed bytes stay in st.buf
+        -- native decoder over the reader's buffer: one call yields the data of one chunk at
+        -- most (one sink call per chunk when it was received at once); what it decoded is
+        -- skipped, the rest stays buffered
         local dec = native.chunked(CHUNK_MAX_LINE, CHUNK_MAX_TRAILER, max_body)
-        local pos = 1 -- st.buf is sliced once per read, not once per chunk
+        local need = 1
         while true do
-            local data, used, done = dec:decode(st.buf, math.maxinteger, pos)
-            if not data then return nil, chunk_errors[used] or used end
-            pos = pos + used
-            if #data > 0 then sink(data) end
-            if done then
-                st.buf = st.buf:sub(pos)
-                return true
-            end
-            if used == 0 then
-                st.buf = st.buf:sub(pos)
-                pos = 1
-                local ok, err = st:fill(timeout)
-                if not ok then return nil, err end
-            end
+            local buf, err = sock:peek(need, timeout)
+            if not buf then return nil, err end
+            local pos, data, used, done = 1, nil, nil, false
+            repeat
+                data, used, done = dec:decode(buf, math.maxinteger, pos)
+                if not data then return nil, chunk_errors[used] or used end
+                pos = pos + used
+                if #data > 0 then sink(data) end
+            until done or used == 0
+            sock:skip(pos - 1)
+            if done then return true end
+            need = #buf - pos + 2 -- more than what is left buffered
         end
     elseif cl then
         local n = tonumber(cl)
         if not n or n < 0 or n ~= math.floor(n) then return nil, 'invalid content-length' end
         resp.length = n
         while n > 0 do
-            local data, err = st:read(math.min(n, 4096), timeout)
+            local data, err = sock:read(math.min(n, 4096), timeout)
             if not data then return nil, 'read body fail: ' .. err end
             sink(data)
             n = n - #data
@@ -244,7 +242,7 @@ local function read_body(st, resp, timeout, sink, max_body)
     else
         resp.until_close = true
         while true do
-            local data, err = st:read(4096, timeout)
+            local data, err = sock:read(4096, timeout)
             if not data then
                 if err == 'closed' then return true end
                 return nil, 'read body fail: ' .. err
@@ -282,10 +280,10 @@ local function do_request(self, method, u, scheme, body, opts)
     end
 
     local key = u.scheme .. '://' .. u.host .. ':' .. port
-    local sock, st
+    local sock
     self.stale = false
     if opts.keepalive and self.conn and self.conn_key == key and self.reusable then
-        sock, st = self.conn, self.stream
+        sock = self.conn
         self.stale = true -- until the first response byte: the server may have closed it
     else
         local err
@@ -293,8 +291,6 @@ local function do_request(self, method, u, scheme, body, opts)
         if not sock then return nil, err end
         self:close()
         self.conn, self.conn_key = sock, key
-        st = stream.new(sock)
-        self.stream = st
     end
     self.reusable = false
 
@@ -310,7 +306,7 @@ local function do_request(self, method, u, scheme, body, opts)
         if not ok then return nil, err end
     end
     if self.stale then
-        ok, err = st:fill(opts.timeout and opts.timeout > 0 and opts.timeout or 30)
+        ok, err = sock:peek(1, opts.timeout and opts.timeout > 0 and opts.timeout or 30)
         if not ok then return nil, err end
         self.stale = false
     end
@@ -319,18 +315,21 @@ local function do_request(self, method, u, scheme, body, opts)
     if type(timeout) ~= 'number' or timeout <= 0 then timeout = 30 end
 
     local code, reason, minor, rheaders, len
+    local buf = ''
     while true do
-        code, reason, minor, rheaders, len = native.parse_response(st.buf)
+        code, reason, minor, rheaders, len = native.parse_response(buf)
         if code then break end
         if code == nil then return nil, reason end
         -- the spec reads the status line first: a complete bad line fails even without more data
-        ok, err = st:fill(timeout)
-        if not ok then
-            if err == 'closed' and #st.buf > 0 then return nil, 'invalid http header' end
+        local more
+        more, err = sock:peek(#buf + 1, timeout)
+        if not more then
+            if err == 'closed' and #buf > 0 then return nil, 'invalid http header' end
             return nil, err
         end
+        buf = more
     end
-    st.buf = st.buf:sub(len + 1)
+    sock:skip(len)
     local resp = { code = code, status = reason, headers = rheaders }
     if method == 'HEAD' or code == 101 then
         self.reusable = code ~= 101
@@ -355,7 +354,7 @@ local function do_request(self, method, u, scheme, body, opts)
     -- chunked bodies are bounded in memory only, unless opts.max_body says otherwise
     local max_body = math.tointeger(opts.max_body)
         or (btf == nil and CHUNK_MAX_BODY or math.maxinteger)
-    ok, err = read_body(st, resp, timeout, sink, max_body)
+    ok, err = read_body(sock, resp, timeout, sink, max_body)
     if f then f:close() end
     if not ok then return nil, err end
     if parts then resp.body = table.concat(parts) end

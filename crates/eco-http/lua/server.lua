@@ -13,7 +13,6 @@ local native = ...
 local eco = require 'eco'
 local socket = require 'eco.socket'
 local file = require 'eco.file'
-local stream = native.stream
 
 local M = {}
 local concat = table.concat
@@ -272,40 +271,42 @@ end
 
 -- Up to `want` bytes of a chunked request body through the native decoder (its limits: size and
 -- trailer lines of `max_header_line` bytes, `max_head` bytes of trailers, `max_body` bytes of
--- data). @return data | nil, err
+-- data), decoding the socket reader's buffer in place (peek, then skip what was decoded).
+-- @return data | nil, err
 local function read_chunked(self, want, timeout)
-    local st, dec = self.stream, self.chunk_dec
-    local parts, pos = {}, 1 -- st.buf is sliced once per read, not once per chunk
+    local sock, dec = self.sock, self.chunk_dec
+    local parts, need = {}, 1
     while want > 0 do
-        local data, used, done = dec:decode(st.buf, want, pos)
-        if not data then
-            -- the connection ends after this response; the decoder keeps failing, and the rest
-            -- of the body is drained by the lingering close
-            st.buf = ''
-            self.linger = true
-            if used == 'too large' then
-                self.too_large = true
-                return nil, 'payload too large'
+        local buf, err = sock:peek(need, timeout)
+        if not buf then return nil, err end
+        local pos, data, used, done = 1, nil, nil, false
+        repeat
+            data, used, done = dec:decode(buf, want, pos)
+            if not data then
+                -- the connection ends after this response; the decoder keeps failing, and the
+                -- rest of the body is drained by the lingering close
+                sock:skip(#buf)
+                self.linger = true
+                if used == 'too large' then
+                    self.too_large = true
+                    return nil, 'payload too large'
+                end
+                return nil, 'bad chunk'
             end
-            return nil, 'bad chunk'
-        end
-        pos = pos + used
-        if #data > 0 then
-            parts[#parts + 1] = data
-            want = want - #data
-        end
+            pos = pos + used
+            if #data > 0 then
+                parts[#parts + 1] = data
+                want = want - #data
+            end
+        until done or used == 0 or want <= 0
+        sock:skip(pos - 1)
         if done then
             self.chunked_req = false
             break
         end
-        if used == 0 then
-            st.buf = st.buf:sub(pos)
-            pos = 1
-            local ok, err = st:fill(timeout)
-            if not ok then return nil, err end
-        end
+        -- the decoder needs more than what is left buffered
+        need = used == 0 and #buf - pos + 2 or 1
     end
-    st.buf = st.buf:sub(pos)
     return table.concat(parts)
 end
 
@@ -320,7 +321,7 @@ function con:read_body(count, timeout)
     local parts = {}
     while want > 0 and self.body_remain > 0 do
         local n = math.min(want, self.body_remain)
-        local data, rerr = self.stream:readfull(n, timeout)
+        local data, rerr = self.sock:readfull(n, timeout)
         if not data then return nil, rerr end
         self.body_remain = self.body_remain - n
         want = want - n
@@ -349,7 +350,7 @@ function con:read_formdata(req, timeout)
     local f = req.form
     self.formdata_used = true
     if f.state == 'end' then return 'end' end
-    local st = self.stream
+    local sock = self.sock
     if not f.state then
         if req.method ~= 'POST' then return nil, 'not allowed method' end
         local ct = req.headers['content-type'] or ''
@@ -358,14 +359,14 @@ function con:read_formdata(req, timeout)
         b = b:match('^%s*(.-)%s*$')
         local ok, err = continue100(self)
         if not ok then return nil, err end
-        local line, lerr = st:readline(timeout)
+        local line, lerr = sock:read('l', timeout)
         if not line then return nil, lerr end
         if line ~= '--' .. b then return nil, 'bad request' end
         f.delim = '\r\n--' .. b
         f.state = 'header'
     end
     if f.state == 'header' then
-        local line, err = st:readline(timeout)
+        local line, err = sock:read('l', timeout)
         if not line then return nil, err end
         if line == '' then
             f.state = 'body'
@@ -376,27 +377,17 @@ function con:read_formdata(req, timeout)
         end
     end
     if f.state == 'body' then
-        local delim = f.delim
-        while true do
-            local i = st.buf:find(delim, 1, true)
-            if i then
-                local data = st.buf:sub(1, i - 1)
-                st.buf = st.buf:sub(i + #delim)
-                f.state = 'after'
-                return 'body', { data, true }
-            end
-            if #st.buf > #delim then
-                local n = #st.buf - #delim + 1
-                local data = st.buf:sub(1, n)
-                st.buf = st.buf:sub(n + 1)
-                return 'body', { data }
-            end
-            local ok, err = st:fill(timeout)
-            if not ok then return nil, err end
+        -- the data before the delimiter (consumed with it), or a chunk that cannot hold it
+        local data, found = sock:readuntil(f.delim, timeout)
+        if not data then return nil, found end
+        if found then
+            f.state = 'after'
+            return 'body', { data, true }
         end
+        return 'body', { data }
     end
     -- after a delimiter: "--" ends, CRLF starts the next part
-    local two, err = st:readfull(2, timeout)
+    local two, err = sock:readfull(2, timeout)
     if not two then return nil, err end
     if two == '--' then
         f.state = 'end'
@@ -507,49 +498,47 @@ local function new_req(method, raw_path, path, qs, minor, headers, query)
     }
 end
 
--- Reads one request head from what `st.buf` holds and more reads. @return req | nil (close)
+-- Reads one request head, `buf` being what the socket's reader holds (not consumed).
+-- @return req | nil (close)
 -- A head can only complete at a LF, and a line limit can only be crossed after that many more
--- bytes: reads that bring neither are collected without re-joining and re-parsing the buffer,
--- so a client sending a byte at a time costs linear, not quadratic, work.
-local function read_head(self)
-    local st, opts, parse, sock = self.stream, self.options, self.parse, self.sock
+-- bytes: the reader is asked for bytes until one of these (`peek` with a delimiter), so a
+-- client sending a byte at a time costs linear, not quadratic, work.
+local function read_head(self, buf)
+    local opts, parse, rd = self.options, self.parse, self.rd
     local slack = math.max(opts.max_request_line, opts.max_header_line)
-    local buf = st.buf
+    local max_head = opts.max_head
     local deadline = buf:find('%S') and native.clock() + opts.header_timeout
     while true do
         local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
         if method == nil then
             local why = ({ [414] = 'request line too long', [431] = 'request header too large' })[raw_path]
             return reject(self, raw_path, why or 'malformed http request')
-        elseif (method and len or #buf) > opts.max_head then
+        elseif (method and len or #buf) > max_head then
             return reject(self, 431, 'request header too large')
         elseif method then
-            st.buf = len == #buf and '' or buf:sub(len + 1)
+            rd:skip(len)
             return new_req(method, raw_path, path, qs, minor, headers, query)
         end
-        local parts, pending = {}, 0
-        repeat
-            local timeout = self.idle_timeout
-            if deadline then
-                timeout = deadline - native.clock()
-                if timeout <= 0 then return reject(self, 408, 'request header timeout') end
+        local d, err
+        if deadline then
+            local timeout = deadline - native.clock()
+            if timeout <= 0 then return reject(self, 408, 'request header timeout') end
+            d, err = rd:peek(math.min(#buf + slack + 1, max_head + 1), timeout, '\n')
+        else
+            -- only blank lines so far: the header timeout starts with the first other byte
+            d, err = rd:peek(#buf + 1, self.idle_timeout)
+        end
+        if not d then
+            if err == 'timeout' and deadline then
+                return reject(self, 408, 'request header timeout')
             end
-            local d, err = sock:read(65536, timeout)
-            if not d then
-                if err == 'timeout' and deadline then
-                    return reject(self, 408, 'request header timeout')
-                end
-                if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
-                return nil
-            end
-            parts[#parts + 1] = d
-            pending = pending + #d
-            if not deadline and d:find('%S') then
-                deadline = native.clock() + opts.header_timeout
-            end
-        until d:find('\n', 1, true) or pending > slack or #buf + pending > opts.max_head
-        buf = buf .. concat(parts)
-        st.buf = buf
+            if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
+            return nil
+        end
+        if not deadline and d:find('%S') then
+            deadline = native.clock() + opts.header_timeout
+        end
+        buf = d
     end
 end
 
@@ -559,27 +548,28 @@ local function log_access(self, req, code)
 end
 
 local function serve(self, handler)
-    local opts, st, sock, parse = self.options, self.stream, self.sock, self.parse
+    local opts, parse = self.options, self.parse
+    -- heads are read from the socket's reader itself (no wrapper per call): the loop only comes
+    -- back here after a response was sent, which fails once the socket is closed
+    local rd = self.rd
     local idle_timeout, max_head = self.idle_timeout, opts.max_head
     local keepalive = opts.http_keepalive >= 1
     while true do
-        -- the common case inline: the buffer is empty and one read brings a whole head
-        local req
-        if st.buf == '' then
-            local buf, err = sock:read(65536, idle_timeout)
-            if not buf then
-                if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
-                return
-            end
-            local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
-            if method and len == #buf and len <= max_head then
-                req = new_req(method, raw_path, path, qs, minor, headers, query)
-            else
-                st.buf = buf
-            end
+        -- the common case inline: what the reader holds, or one read, is a whole head
+        local buf, err = rd:peek(1, idle_timeout)
+        if not buf then
+            if err ~= 'timeout' and err ~= 'closed' then log('err', self.tag .. err) end
+            return
         end
-        req = req or read_head(self)
-        if not req then return end
+        local req
+        local method, raw_path, path, qs, minor, headers, query, len = parse(buf)
+        if method and len <= max_head then
+            rd:skip(len)
+            req = new_req(method, raw_path, path, qs, minor, headers, query)
+        else
+            req = read_head(self, buf)
+            if not req then return end
+        end
         local headers, minor = req.headers, req.minor_version
         self.head_req = req.method == 'HEAD'
         local resp = self.resp
@@ -668,7 +658,7 @@ local function run_connection(sock, peer, ctx)
     end
     local ka = options.http_keepalive
     local self = setmetatable({
-        sock = sock, peer = peer, options = options, stream = stream.new(sock),
+        sock = sock, rd = sock:reader(), peer = peer, options = options,
         tag = string.format('%s:%s: ', peer.ipaddr, peer.port), body_remain = 0,
         parse = ctx.parse, tail = ctx.tail, idle_timeout = ka > 0 and ka or 3,
         own_keepalive = ka > 0,

@@ -9,7 +9,6 @@ pub mod chunked;
 pub mod server;
 pub mod url;
 
-const STREAM_SRC: eco_luasrc::Source = eco_luasrc::lua_source!("stream.lua");
 const CLIENT_SRC: eco_luasrc::Source = eco_luasrc::lua_source!("client.lua");
 const SERVER_SRC: eco_luasrc::Source = eco_luasrc::lua_source!("server.lua");
 
@@ -362,11 +361,6 @@ fn native(lua: &Lua) -> Result<Table> {
         "parse_http_date",
         eco_util::function(lua, |_, s: String| Ok(parse_http_date(&s)))?,
     )?;
-    let stream: Value = lua
-        .load(STREAM_SRC.text())
-        .set_name("@eco/http/stream.lua")
-        .call(())?;
-    t.set("stream", stream)?;
     Ok(t)
 }
 

@@ -16,9 +16,9 @@ use crate::{set_funcs, sys, R};
 
 // `static`, not `const`: `test_obj` finds a type by the address of its name.
 static IO_T: &CStr = c"eco{io}";
-static READER_T: &CStr = c"eco{reader}";
+pub(crate) static READER_T: &CStr = c"eco{reader}";
 static WRITER_T: &CStr = c"eco{writer}";
-const BUF_SIZE: usize = 4096;
+pub(crate) const BUF_SIZE: usize = 4096;
 /// Largest single read for `read(n)` with an empty buffer.
 const MAX_DIRECT_READ: usize = 1 << 20;
 /// Reads up to this size go through a stack buffer.
@@ -39,14 +39,14 @@ pub struct IoObj {
 }
 
 pub struct Reader {
-    s: *mut Sched,
-    fd: i32,
-    token: i64,
-    closed: bool,
+    pub(crate) s: *mut Sched,
+    pub(crate) fd: i32,
+    pub(crate) token: i64,
+    pub(crate) closed: bool,
     hook: Option<(ReadHook, *mut c_void)>,
-    buf: Box<[u8]>,
-    r: usize,
-    w: usize,
+    pub(crate) buf: Box<[u8]>,
+    pub(crate) r: usize,
+    pub(crate) w: usize,
     eof: bool,
     acc: Vec<u8>,
     fair: bool,
@@ -56,11 +56,11 @@ pub struct Reader {
     socket: bool,
     /// The current wait was entered on the `drained` hint, without trying a read first: if it
     /// times out, one read decides (data queued before the call must not time out).
-    hinted: bool,
+    pub(crate) hinted: bool,
     /// The last direct read was short: the next one waits for readiness first instead of
     /// spending a read(2) on EAGAIN (a keep-alive server's next request is rarely there yet;
     /// epoll is level-triggered, so data that did arrive is reported at once).
-    drained: bool,
+    pub(crate) drained: bool,
 }
 
 struct SendState {
@@ -108,7 +108,11 @@ unsafe fn test_obj<T>(l: State, idx: c_int, tname: &CStr) -> *mut T {
     }
 }
 
-unsafe fn check_obj<'a, T>(l: State, tname: &CStr, what: &str) -> Result<&'a mut T, Ret> {
+pub(crate) unsafe fn check_obj<'a, T>(
+    l: State,
+    tname: &CStr,
+    what: &str,
+) -> Result<&'a mut T, Ret> {
     let p = test_obj::<T>(l, 1, tname);
     if p.is_null() {
         return Err(arg(
@@ -119,7 +123,7 @@ unsafe fn check_obj<'a, T>(l: State, tname: &CStr, what: &str) -> Result<&'a mut
     Ok(&mut *p)
 }
 
-fn closed_err() -> Ret {
+pub(crate) fn closed_err() -> Ret {
     err("attempt to use a closed I/O object")
 }
 
@@ -175,7 +179,7 @@ unsafe fn outcome_failure(l: State, outcome: c_int) -> Option<Ret> {
     }
 }
 
-fn eof_text(fd: i32) -> &'static str {
+pub(crate) fn eof_text(fd: i32) -> &'static str {
     if sys::is_socket(fd) {
         "closed"
     } else {
@@ -312,7 +316,7 @@ unsafe extern "C-unwind" fn io_gc(l: State) -> c_int {
 
 // ---- eco.reader ---------------------------------------------------------------------------------
 
-enum Fill {
+pub(crate) enum Fill {
     Data(usize),
     /// End of stream; carries whether the EOF flag was already set.
     Eof(bool),
@@ -328,7 +332,7 @@ enum Fmt {
 }
 
 impl Reader {
-    fn buffered(&self) -> usize {
+    pub(crate) fn buffered(&self) -> usize {
         self.w - self.r
     }
 
@@ -380,7 +384,7 @@ impl Reader {
     }
 
     /// Refills the internal buffer (compacting it first).
-    unsafe fn fill(&mut self) -> Fill {
+    pub(crate) unsafe fn fill(&mut self) -> Fill {
         if self.r > 0 {
             self.buf.copy_within(self.r..self.w, 0);
             self.w -= self.r;
@@ -430,7 +434,7 @@ unsafe fn parse_fmt(l: State) -> Result<Fmt, Ret> {
 
 /// Common prologue of every reading method: busy checks, the resumed-wait outcome, fairness.
 /// `Ok(None)` means: go on with the operation.
-unsafe fn read_prologue(
+pub(crate) unsafe fn read_prologue(
     l: State,
     rd: &mut Reader,
     resumed: bool,
@@ -468,7 +472,7 @@ unsafe fn read_prologue(
 }
 
 /// Parks for readability; the caller yields with its continuation.
-unsafe fn wait_readable(l: State, rd: &mut Reader, timeout: i64) -> Result<(), Ret> {
+pub(crate) unsafe fn wait_readable(l: State, rd: &mut Reader, timeout: i64) -> Result<(), Ret> {
     match park(l, rd.s, rd.fd, READ, timeout, rd as *const Reader as usize) {
         Ok(t) => {
             rd.token = t;
@@ -1125,6 +1129,8 @@ pub unsafe fn register_types(l: State, s: *mut Sched) {
             (c"read", reader_read),
             (c"readfull", reader_readfull),
             (c"readuntil", reader_readuntil),
+            (c"peek", crate::reader_peek::reader_peek),
+            (c"skip", crate::reader_peek::reader_skip),
             (c"wait", reader_wait),
             (c"cancel", reader_cancel),
         ],

@@ -8,6 +8,7 @@ use std::ffi::c_int;
 
 mod io;
 mod lua;
+mod reader_peek;
 mod sched;
 mod sys;
 pub mod timer;

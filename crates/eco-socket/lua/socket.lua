@@ -127,25 +127,20 @@ function methods:getpeername()
 end
 
 --- Sends the whole string (writers are serialised by the socket's mutex).
--- The uncontended case takes and frees the eco.sync mutex through its fields (`locked`, and
--- its waiter queue `q` being empty) rather than two calls: this is every request's response.
 function methods:send(data, timeout)
     local t = type(data)
     if t ~= 'string' and t ~= 'number' then argerror(1, 'send', 'string expected, got ' .. t) end
     if self.dead then return nil, EBADF end
     local m = self.mutex
-    if m.locked then
+    if not m:trylock() then
         m:lock()
         if self.dead then
             m:unlock()
             return nil, 'canceled'
         end
-    else
-        m.locked = true
     end
     local n, err = self.wr:write(data, timeout)
-    local q = m.q
-    if q.head > q.tail then m.locked = false else m:unlock() end
+    m:unlock()
     if n == nil then return nil, err end
     return n
 end
@@ -224,6 +219,25 @@ methods.recvfull = methods.readfull
 function methods:readuntil(needle, timeout)
     if self.dead then return nil, EBADF end
     return self.rd:readuntil(needle, timeout)
+end
+
+--- The buffered bytes, not consumed, once at least `n` are buffered (or a read brought
+-- `delim`); see eco.reader's peek (docs/reader.md).
+function methods:peek(n, timeout, delim)
+    if self.dead then return nil, EBADF end
+    return self.rd:peek(n, timeout, delim)
+end
+
+--- The socket's eco.reader, for parse loops over peek/skip that want no wrapper per call. It
+-- reads this socket's descriptor: do not use it once the socket is closed.
+function methods:reader()
+    return self.rd
+end
+
+--- Drops up to `n` buffered bytes; returns how many.
+function methods:skip(n)
+    if self.dead then return 0 end
+    return self.rd:skip(n)
 end
 
 --- One datagram (or one read on a stream) of at most n bytes, with the sender's address.
@@ -319,7 +333,7 @@ function M.netlink(protocol) return M.socket(native.AF_NETLINK, native.SOCK_RAW,
 
 local tun = {}
 local tun_mt = { __index = tun, __name = 'eco.tun' }
-for _, name in ipairs({ 'getfd', 'closed', 'send', 'write', 'read', 'recv', 'readfull', 'recvfull', 'readuntil' }) do
+for _, name in ipairs({ 'getfd', 'closed', 'send', 'write', 'read', 'recv', 'readfull', 'recvfull', 'readuntil', 'peek', 'skip', 'reader' }) do
     tun[name] = methods[name]
 end
 function tun:close()

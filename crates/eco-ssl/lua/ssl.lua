@@ -146,6 +146,24 @@ function client:readuntil(needle, timeout)
     return self.rd:readuntil(needle, timeout)
 end
 
+--- The buffered decrypted bytes, not consumed, once at least `n` are buffered (or a read
+-- brought `delim`); see eco.reader's peek (docs/reader.md).
+function client:peek(n, timeout, delim)
+    if self.closed then return nil, 'closed' end
+    return self.rd:peek(n, timeout, delim)
+end
+
+--- The client's eco.reader (decrypted data), as eco.socket's `reader()`.
+function client:reader()
+    return self.rd
+end
+
+--- Drops up to `n` buffered bytes; returns how many.
+function client:skip(n)
+    if self.closed then return 0 end
+    return self.rd:skip(n)
+end
+
 --- Closes the connection: pending waits get nil, "canceled"; a close_notify is sent if the socket
 -- takes it at once (never waited for); the TCP socket is closed and the session freed; the
 -- context too unless it was supplied by the caller.

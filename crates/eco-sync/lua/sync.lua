@@ -113,8 +113,6 @@ end
 
 -- mutex -----------------------------------------------------------------------------------------
 
--- Fields `locked` and `q` (a queue: empty when head > tail) are also read and `locked` set by
--- eco.socket's send fast path; keep them.
 local mutex = {}
 mutex.__index = mutex
 
@@ -127,6 +125,13 @@ function mutex:lock(timeout)
     local _, outcome = wait_in(self.q, timeout)
     if outcome == WOKEN then return true end
     return nil, 'timeout'
+end
+
+--- Takes the lock if it is free, without waiting. @return true if it took it, else false
+function mutex:trylock()
+    if self.locked then return false end
+    self.locked = true
+    return true
 end
 
 --- Hands the lock to the next waiter (it stays locked), or frees it.

@@ -30,12 +30,12 @@ local TYPES = {
 local methods = {}
 local mt = { __index = methods }
 
---- `rd` (default `sock`) is what frames are read from: the HTTP server's buffered stream may
--- already hold bytes the client sent right after its handshake.
-local function new_conn(sock, opts, masking, rd)
+--- Frames are read from `sock` (an eco.socket or eco.ssl client): its reader may already hold
+-- bytes the client sent right after its handshake (the HTTP server parsed the head in place).
+local function new_conn(sock, opts, masking)
     opts.max_payload_len = opts.max_payload_len or DEFAULT_MAX_PAYLOAD
     return setmetatable({
-        sock = sock, rd = rd or sock, opts = opts, masking = masking, strict = opts.strict and true or false,
+        sock = sock, rd = sock, opts = opts, masking = masking, strict = opts.strict and true or false,
     }, mt)
 end
 
@@ -239,9 +239,7 @@ function M.upgrade(con, req, opts)
     if proto then con:add_header('sec-websocket-protocol', proto) end
     ok, err = con:flush()
     if not ok then return nil, err end
-    local rd = con.stream
-    if not (type(rd) == 'table' and rd.readfull) then rd = nil end
-    return new_conn(con.sock, opts, false, rd)
+    return new_conn(con.sock, opts, false)
 end
 
 --- Reads one CRLF/LF-terminated line of at most `limit` bytes (without the terminator).
