@@ -9,8 +9,10 @@ local sys = require 'eco.sys'
 local socket = require 'eco.socket'
 local websocket = require 'eco.websocket'
 
-if not os.execute('python3 -c "import websockets" 2>/dev/null') then
-    io.stderr:write('FAIL: python3 with the websockets package is missing (apt-get install python3-websockets)\n')
+-- Debian's python3 (python3-websockets is installed for it), not another python3 first on PATH.
+local PY = io.open('/usr/bin/python3') and '/usr/bin/python3' or 'python3'
+if not os.execute(PY .. ' -c "import websockets" 2>/dev/null') then
+    io.stderr:write('FAIL: ' .. PY .. ' with the websockets package is missing (apt-get install python3-websockets)\n')
     os.exit(1)
 end
 
@@ -20,7 +22,7 @@ local dir = S.tmpdir()
 local cert, key = S.self_signed(dir, 'srv', 'localhost')
 
 local function start_server(...)
-    local p = assert(sys.exec({ 'python3', PEER, 'server', ... }))
+    local p = assert(sys.exec({ PY, PEER, 'server', ... }))
     local line, err = p:read_stdout('l', 30)
     T.ok(line, 'python server did not start: ' .. tostring(err))
     local port = tonumber(line:match('^port (%d+)$'))
@@ -95,7 +97,7 @@ local function python_client_session(srv, uri)
             end)
         end
     end)
-    local pc = assert(sys.exec({ 'python3', PEER, 'client', uri }))
+    local pc = assert(sys.exec({ PY, PEER, 'client', uri }))
     local out = {}
     while true do
         local line = pc:read_stdout('l', 30)
