@@ -15,11 +15,21 @@ local monotonic = private.monotonic
 local strerror = private.strerror
 local native_close = native.close
 
+-- `luaL_checklstring` with the public name: a wrapper checks what it passes down, so that the
+-- error names the function the caller called (level 3: the caller of the wrapper).
+local function check_string(fname, n, v)
+    local t = type(v)
+    if t ~= 'string' and t ~= 'number' then
+        error(string.format("bad argument #%d to '%s' (string expected, got %s)", n, fname, t), 3)
+    end
+end
+
 --- Reads a whole file (or `fmt` of it) with the standard `io` library. Does not yield.
 -- @tparam string path
 -- @param[opt='*a'] fmt any format of `io`'s `file:read`
 -- @return the value read, or `nil, "<path>: <OS text>"`
 function M.readfile(path, fmt)
+    check_string('readfile', 1, path)
     local f, err = io.open(path, 'r')
     if not f then return nil, err end
     local data, rerr = f:read(fmt or '*a')
@@ -31,6 +41,8 @@ end
 --- Writes `data` to `path`, truncating it (or appending when `append` is truthy). Does not yield.
 -- @return `true`, or `nil, err`
 function M.writefile(path, data, append)
+    check_string('writefile', 1, path)
+    check_string('writefile', 2, data)
     local f, err = io.open(path, append and 'a' or 'w')
     if not f then return nil, err end
     local ok, werr = f:write(data)

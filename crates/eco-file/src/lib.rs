@@ -11,9 +11,7 @@ use std::ffi::OsStr;
 use std::os::fd::IntoRawFd;
 use std::os::unix::ffi::OsStrExt;
 
-use mlua::{
-    AnyUserData, Lua, MetaMethod, MultiValue, Result, Table, UserData, UserDataMethods, Value,
-};
+use mlua::{Lua, MetaMethod, MultiValue, Result, Table, UserDataMethods, Value};
 use rustix::fs::{Access, FileType, FlockOperation, Mode, OFlags, SeekFrom};
 use rustix::io::Errno;
 
@@ -219,17 +217,17 @@ pub fn parse_inotify(buf: &[u8]) -> Option<Vec<InotifyEvent>> {
 /// The state (and closing value) of `dir(path)`: the open directory until exhausted or closed.
 struct DirState(Option<std::fs::ReadDir>);
 
-impl UserData for DirState {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_meta_method_mut(MetaMethod::Close, |_, this, _: MultiValue| {
+/// Installs the `__close` of [`DirState`] (once per Lua state).
+fn register_dir(lua: &Lua) -> Result<()> {
+    eco_util::register::<DirState>(lua, |r| {
+        r.add_meta_method_mut(MetaMethod::Close, |_, this, _: MultiValue| {
             this.0 = None;
             Ok(())
         });
-    }
+    })
 }
 
-fn dir_next(lua: &Lua, ud: AnyUserData) -> Result<MultiValue> {
-    let mut st = ud.borrow_mut::<DirState>()?;
+fn dir_next(lua: &Lua, st: &mut DirState) -> Result<MultiValue> {
     loop {
         let Some(rd) = st.0.as_mut() else {
             return one(Value::Nil);
@@ -457,12 +455,15 @@ pub fn native(lua: &Lua) -> Result<Table> {
         })?,
     )?;
 
-    let next = eco_util::function(lua, |lua, (ud, _): (AnyUserData, Value)| dir_next(lua, ud))?;
+    register_dir(lua)?;
+    let next = eco_util::method_mut(lua, "dir state", |lua, st: &mut DirState, _: Value| {
+        dir_next(lua, st)
+    })?;
     t.set(
         "dir",
         eco_util::function(lua, move |lua, path: mlua::LuaString| {
             let rd = std::fs::read_dir(OsStr::from_bytes(&path.as_bytes())).ok();
-            let state = lua.create_userdata(DirState(rd))?;
+            let state = lua.create_any_userdata(DirState(rd))?;
             Ok(MultiValue::from_vec(vec![
                 Value::Function(next.clone()),
                 Value::UserData(state.clone()),

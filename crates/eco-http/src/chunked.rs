@@ -9,7 +9,7 @@
 //! The decoder never panics; bytes of an incomplete line are left to the caller, who calls again
 //! with them and more bytes.
 
-use mlua::{Lua, MultiValue, Result, UserData, UserDataMethods, Value};
+use mlua::{Lua, MultiValue, Result, UserDataFields, Value};
 
 /// Why a chunked body is rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,27 +227,46 @@ impl Chunked {
     }
 }
 
-/// A Lua number as a limit: nil ⇒ `def`, negative ⇒ 0, huge ⇒ saturated.
-fn limit(v: &Value, def: u64, what: &str) -> Result<u64> {
+/// A Lua number as a limit (argument `pos`): nil ⇒ `def`, negative ⇒ 0, huge ⇒ saturated.
+fn limit(v: &Value, def: u64, pos: usize) -> Result<u64> {
     match *v {
         Value::Nil => Ok(def),
         Value::Integer(n) => Ok(u64::try_from(n).unwrap_or(0)),
         Value::Number(f) if !f.is_nan() => Ok(if f <= 0.0 { 0 } else { f as u64 }),
-        _ => Err(mlua::Error::runtime(format!(
-            "bad argument '{what}' (number expected, got {})",
-            v.type_name()
-        ))),
+        _ => Err(eco_util::type_error(pos, "number", v)),
     }
 }
 
 struct LuaChunked(Chunked);
 
-impl UserData for LuaChunked {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method_mut(
-            "decode",
-            |lua, this, (buf, want, init): (mlua::LuaString, Value, Option<i64>)| {
-                let want = limit(&want, u64::MAX, "want")?;
+/// Installs the methods of [`LuaChunked`] (once per Lua state).
+fn register(lua: &Lua) -> Result<()> {
+    {
+        // The hot path of chunked bodies: raw arguments, nothing allocated for them.
+        let m_decode = eco_util::method_mut3(
+            lua,
+            "chunked decoder",
+            |lua, this: &mut LuaChunked, [buf, want, init]| {
+                let buf = match buf {
+                    Value::String(s) => s,
+                    v @ (Value::Integer(_) | Value::Number(_)) => lua
+                        .coerce_string(v.clone())?
+                        .ok_or_else(|| eco_util::type_error(2, "string", &v))?,
+                    v => return Err(eco_util::type_error(2, "string", &v)),
+                };
+                let want = limit(&want, u64::MAX, 3)?;
+                let init = match init {
+                    Value::Nil => None,
+                    Value::Integer(i) => Some(i),
+                    Value::Number(x) if x.fract() == 0.0 && x.abs() < 9.2e18 => Some(x as i64),
+                    Value::Number(_) => {
+                        return Err(eco_util::arg_error(
+                            4,
+                            "number has no integer representation",
+                        ))
+                    }
+                    v => return Err(eco_util::type_error(4, "number", &v)),
+                };
                 let want = usize::try_from(want).unwrap_or(usize::MAX);
                 let bytes = buf.as_bytes();
                 // `init` (1-based, like string.find) lets callers walk a buffer without slicing
@@ -270,8 +289,14 @@ impl UserData for LuaChunked {
                 }
                 Ok(ret)
             },
-        );
-        m.add_method("done", |_, this, ()| Ok(this.0.done()));
+        )?;
+        let m_done = eco_util::method(lua, "chunked decoder", |_, this: &LuaChunked, ()| {
+            Ok(this.0.done())
+        })?;
+        eco_util::register::<LuaChunked>(lua, move |r| {
+            r.add_field("decode", m_decode);
+            r.add_field("done", m_done);
+        })
     }
 }
 
@@ -280,11 +305,12 @@ impl UserData for LuaChunked {
 /// from position `init`, default 1; code: `'bad size'`,
 /// `'line too long'`, `'bad trailer'`, `'too large'`) and `done()`.
 pub fn constructor(lua: &Lua) -> Result<mlua::Function> {
-    eco_util::function(lua, |_, (ml, mt, mb): (Value, Value, Value)| {
-        let ml = usize::try_from(limit(&ml, 4096, "max_line")?).unwrap_or(usize::MAX);
-        let mt = usize::try_from(limit(&mt, 65536, "max_trailer")?).unwrap_or(usize::MAX);
-        let mb = limit(&mb, 1 << 30, "max_body")?;
-        Ok(LuaChunked(Chunked::new(ml, mt, mb)))
+    register(lua)?;
+    eco_util::function(lua, |lua, (ml, mt, mb): (Value, Value, Value)| {
+        let ml = usize::try_from(limit(&ml, 4096, 1)?).unwrap_or(usize::MAX);
+        let mt = usize::try_from(limit(&mt, 65536, 2)?).unwrap_or(usize::MAX);
+        let mb = limit(&mb, 1 << 30, 3)?;
+        lua.create_any_userdata(LuaChunked(Chunked::new(ml, mt, mb)))
     })
 }
 
@@ -564,6 +590,14 @@ mod tests {
             local e = chunked()
             assert(select(2, e:decode(string.rep('1', 4097) .. '\r\n')) == 'line too long')
             assert(not pcall(chunked, 'x'))
+            local ok, err = pcall(function() return d:decode({}) end)
+            assert(not ok and err:find("bad argument #1 to 'decode' (string expected, got table)", 1, true), err)
+            ok, err = pcall(function() return d:decode('', 1, {}) end)
+            assert(not ok and err:find("bad argument #3 to 'decode' (number expected, got table)", 1, true), err)
+            ok, err = pcall(function() return d.decode({}, '') end)
+            assert(not ok and err:find("bad argument #1 to 'decode' (chunked decoder expected, got table)", 1, true), err)
+            ok, err = pcall(function() return chunked({}) end)
+            assert(not ok and err:find("bad argument #1 to 'chunked' (number expected, got table)", 1, true), err)
             "#,
         )
         .exec()

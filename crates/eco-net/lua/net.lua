@@ -32,6 +32,15 @@ local function resolve(host, v6, opts)
     return nil, string.format('resolve "%s" fail: not found', tostring(host))
 end
 
+-- `luaL_checklstring` with the public name (the DNS query would otherwise report the bad host
+-- as its own argument).
+local function check_host(fname, host)
+    local t = type(host)
+    if t ~= 'string' and t ~= 'number' then
+        error(string.format("bad argument #1 to '%s' (string expected, got %s)", fname, t), 3)
+    end
+end
+
 local function ping(host, opts, v6)
     opts = type(opts) == 'table' and opts or {}
     local ip, rerr = resolve(host, v6, opts)
@@ -80,11 +89,13 @@ end
 -- @tparam string host IPv4 literal or name (A record)
 -- @tparam[opt] table opts `timeout` (5.0), `data` ('hello'), `mark`, `device`, `nameservers`
 function M.ping(host, opts)
+    check_host('ping', host)
     return ping(host, opts, false)
 end
 
 --- ICMPv6 echo to an IPv6 host; like `ping` with AAAA records.
 function M.ping6(host, opts)
+    check_host('ping6', host)
     return ping(host, opts, true)
 end
 

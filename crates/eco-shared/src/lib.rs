@@ -28,7 +28,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
 use mlua::{
-    Lua, MetaMethod, MultiValue, Result, Table, UserData, UserDataMethods, Value, Variadic,
+    Lua, MetaMethod, MultiValue, Result, Table, UserDataFields, UserDataMethods, Value, Variadic,
 };
 use rustix::fs::{FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
@@ -553,8 +553,10 @@ fn mark_dead(fd: BorrowedFd, v: &View, area: &[u8], base: u64, offs: &[usize]) -
 // Argument checks (luaL-style messages; methods number their arguments after `self`)
 // ---------------------------------------------------------------------------------------------
 
-fn arg_error(n: usize, f: &str, msg: &str) -> mlua::Error {
-    mlua::Error::runtime(format!("bad argument #{n} to '{f}' ({msg})"))
+/// `bad argument #n to 'f' (msg)`, `f` being the name the caller used (`luaL_argerror`); `n`
+/// counts `self` for methods. `_f` documents the function at the call site.
+fn arg_error(n: usize, _f: &str, msg: &str) -> mlua::Error {
+    eco_util::arg_error(n, msg)
 }
 
 /// A string, or a number in its Lua string form.
@@ -609,170 +611,186 @@ fn values(v: Vec<Value>) -> MultiValue {
     MultiValue::from_vec(v)
 }
 
-impl UserData for Dict {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method_mut("set", |lua, this, args: Variadic<Value>| {
-            let key = check_str(lua, &arg(&args, 0), 1, "set")?;
-            let key = key.as_bytes();
-            if key.is_empty() {
-                return Err(arg_error(1, "set", "invalid key"));
-            }
-            let exptime = check_exptime(&arg(&args, 2), 3, "set")?;
-            let value = arg(&args, 1);
-            let sval;
-            let val = match &value {
-                Value::Boolean(b) => Val::Bool(*b),
-                Value::Integer(i) => Val::Number(*i as f64),
-                Value::Number(x) => Val::Number(*x),
-                Value::String(s) => {
-                    sval = s.as_bytes();
-                    Val::Str(&sval)
+/// Installs the methods of [`Dict`] (once per Lua state). Argument positions count `self`.
+fn register_dict(lua: &Lua) -> Result<()> {
+    {
+        let m_set = eco_util::method_mut(
+            lua,
+            "shared dict",
+            |lua, this: &mut Dict, args: Variadic<Value>| {
+                let key = check_str(lua, &arg(&args, 0), 2, "set")?;
+                let key = key.as_bytes();
+                if key.is_empty() {
+                    return Err(arg_error(3, "set", "invalid key"));
                 }
-                _ => return fail(lua, BAD_VALUE),
-            };
-            let Some(rec) = build_record(&key, &val, expires_at(exptime.unwrap_or(0.0))) else {
-                return fail(lua, NO_MEMORY);
-            };
-            let stored = this.with(true, |fd, v, area| do_set(fd, v, area, &key, &rec))?;
-            if stored {
-                Ok(values(vec![Value::Boolean(true)]))
-            } else {
-                fail(lua, NO_MEMORY)
-            }
-        });
-
-        m.add_method_mut("get", |lua, this, key: Value| {
-            let key = check_str(lua, &key, 1, "get")?;
-            let key = key.as_bytes();
-            let now = eco_util::monotonic_ms();
-            let got = this.with(false, |_, v, area| {
-                let Some(i) = v.find(area, &key) else {
-                    return Ok(None);
-                };
-                let r = v.recs[i];
-                if r.expired(now) {
-                    return Ok(None);
-                }
-                let val = r.value(area);
-                Ok(Some(match r.kind() {
-                    T_BOOL if val.len() == 1 => Stored::Bool(val[0] != 0),
-                    T_NUMBER if val.len() == 8 => {
-                        Stored::Number(f64::from_le_bytes(val.try_into().unwrap()))
+                let exptime = check_exptime(&arg(&args, 2), 4, "set")?;
+                let value = arg(&args, 1);
+                let sval;
+                let val = match &value {
+                    Value::Boolean(b) => Val::Bool(*b),
+                    Value::Integer(i) => Val::Number(*i as f64),
+                    Value::Number(x) => Val::Number(*x),
+                    Value::String(s) => {
+                        sval = s.as_bytes();
+                        Val::Str(&sval)
                     }
-                    T_STRING => Stored::Str(val.to_vec()),
-                    _ => return Err(Fail::Corrupt("bad value length")),
+                    _ => return fail(lua, BAD_VALUE),
+                };
+                let Some(rec) = build_record(&key, &val, expires_at(exptime.unwrap_or(0.0))) else {
+                    return fail(lua, NO_MEMORY);
+                };
+                let stored = this.with(true, |fd, v, area| do_set(fd, v, area, &key, &rec))?;
+                if stored {
+                    Ok(values(vec![Value::Boolean(true)]))
+                } else {
+                    fail(lua, NO_MEMORY)
+                }
+            },
+        )?;
+
+        let m_get =
+            eco_util::method_mut(lua, "shared dict", |lua, this: &mut Dict, key: Value| {
+                let key = check_str(lua, &key, 2, "get")?;
+                let key = key.as_bytes();
+                let now = eco_util::monotonic_ms();
+                let got = this.with(false, |_, v, area| {
+                    let Some(i) = v.find(area, &key) else {
+                        return Ok(None);
+                    };
+                    let r = v.recs[i];
+                    if r.expired(now) {
+                        return Ok(None);
+                    }
+                    let val = r.value(area);
+                    Ok(Some(match r.kind() {
+                        T_BOOL if val.len() == 1 => Stored::Bool(val[0] != 0),
+                        T_NUMBER if val.len() == 8 => {
+                            Stored::Number(f64::from_le_bytes(val.try_into().unwrap()))
+                        }
+                        T_STRING => Stored::Str(val.to_vec()),
+                        _ => return Err(Fail::Corrupt("bad value length")),
+                    }))
+                })?;
+                // A missing key returns no value (spec 3: "nil (no value returned)").
+                Ok(values(match got {
+                    None => vec![],
+                    Some(Stored::Bool(b)) => vec![Value::Boolean(b)],
+                    Some(Stored::Number(x)) => vec![Value::Number(x)],
+                    Some(Stored::Str(s)) => vec![Value::String(lua.create_string(s)?)],
                 }))
             })?;
-            // A missing key returns no value (spec 3: "nil (no value returned)").
-            Ok(values(match got {
-                None => vec![],
-                Some(Stored::Bool(b)) => vec![Value::Boolean(b)],
-                Some(Stored::Number(x)) => vec![Value::Number(x)],
-                Some(Stored::Str(s)) => vec![Value::String(lua.create_string(s)?)],
-            }))
-        });
 
-        m.add_method_mut("del", |lua, this, key: Value| {
-            let key = check_str(lua, &key, 1, "del")?;
-            let key = key.as_bytes();
-            let now = eco_util::monotonic_ms();
-            this.with(true, |fd, v, area| {
-                let Some(i) = v.find(area, &key) else {
-                    return Ok(false);
-                };
-                let live = !v.recs[i].expired(now);
-                let offs = v.all_of(area, &key);
-                mark_dead(fd, v, area, v.hdr.area_off(v.hdr.active), &offs)?;
-                Ok(live)
-            })
-        });
-
-        m.add_method_mut("incr", |lua, this, args: Variadic<Value>| {
-            let key = check_str(lua, &arg(&args, 0), 1, "incr")?;
-            let key = key.as_bytes();
-            let delta = check_number(&arg(&args, 1), 2, "incr")?;
-            if !delta.is_finite() {
-                return Err(arg_error(2, "incr", "delta must be finite"));
-            }
-            let exptime = check_exptime(&arg(&args, 2), 3, "incr")?;
-            let now = eco_util::monotonic_ms();
-            let r = this.with(true, |fd, v, area| {
-                let Some(i) = v.find(area, &key) else {
-                    return Ok(Incr::Missing);
-                };
-                let r = v.recs[i];
-                if r.expired(now) {
-                    return Ok(Incr::Missing);
-                }
-                if r.kind() != T_NUMBER {
-                    return Ok(Incr::NotNumber);
-                }
-                let Ok(old) = <[u8; 8]>::try_from(r.value(area)) else {
-                    return Ok(Incr::Corrupted);
-                };
-                let new = f64::from_le_bytes(old) + delta;
-                let base = v.hdr.area_off(v.hdr.active) + r.off as u64;
-                match exptime {
-                    // expires_at and the number are adjacent: one write.
-                    Some(e) => {
-                        let mut b = [0u8; 16];
-                        b[..8].copy_from_slice(&expires_at(e).to_le_bytes());
-                        b[8..].copy_from_slice(&new.to_le_bytes());
-                        pwrite_all(fd, &b, base + REC_OFF_EXPIRES as u64)?;
-                    }
-                    None => pwrite_all(fd, &new.to_le_bytes(), base + REC_HDR as u64)?,
-                }
-                Ok(Incr::Value(new))
-            })?;
-            match r {
-                Incr::Missing => Ok(values(vec![Value::Nil])),
-                Incr::NotNumber => fail(lua, "not a number"),
-                Incr::Corrupted => fail(lua, "corrupted number value"),
-                Incr::Value(x) => Ok(values(vec![Value::Number(x)])),
-            }
-        });
-
-        m.add_method_mut("ttl", |lua, this, key: Value| {
-            let key = check_str(lua, &key, 1, "ttl")?;
-            let key = key.as_bytes();
-            let now = eco_util::monotonic_ms();
-            this.with(false, |_, v, area| {
-                let Some(i) = v.find(area, &key) else {
-                    return Ok(None);
-                };
-                let r = v.recs[i];
-                Ok(match r.expires {
-                    0 => Some(0.0),
-                    e if now >= e => None,
-                    e => Some((e - now) as f64 / 1000.0),
+        let m_del =
+            eco_util::method_mut(lua, "shared dict", |lua, this: &mut Dict, key: Value| {
+                let key = check_str(lua, &key, 2, "del")?;
+                let key = key.as_bytes();
+                let now = eco_util::monotonic_ms();
+                this.with(true, |fd, v, area| {
+                    let Some(i) = v.find(area, &key) else {
+                        return Ok(false);
+                    };
+                    let live = !v.recs[i].expired(now);
+                    let offs = v.all_of(area, &key);
+                    mark_dead(fd, v, area, v.hdr.area_off(v.hdr.active), &offs)?;
+                    Ok(live)
                 })
-            })
-        });
-
-        m.add_method_mut("expire", |lua, this, args: Variadic<Value>| {
-            let key = check_str(lua, &arg(&args, 0), 1, "expire")?;
-            let key = key.as_bytes();
-            let exptime = match check_exptime(&arg(&args, 1), 2, "expire")? {
-                Some(x) => x,
-                None => return Err(arg_error(2, "expire", "number expected, got nil")),
-            };
-            let now = eco_util::monotonic_ms();
-            let done = this.with(true, |fd, v, area| {
-                let Some(i) = v.find(area, &key) else {
-                    return Ok(false);
-                };
-                let r = v.recs[i];
-                if r.expired(now) {
-                    return Ok(false);
-                }
-                let off = v.hdr.area_off(v.hdr.active) + (r.off + REC_OFF_EXPIRES) as u64;
-                pwrite_all(fd, &expires_at(exptime).to_le_bytes(), off)?;
-                Ok(true)
             })?;
-            Ok(if done { Some(true) } else { None })
-        });
 
-        m.add_method_mut("get_keys", |lua, this, ()| {
+        let m_incr = eco_util::method_mut(
+            lua,
+            "shared dict",
+            |lua, this: &mut Dict, args: Variadic<Value>| {
+                let key = check_str(lua, &arg(&args, 0), 2, "incr")?;
+                let key = key.as_bytes();
+                let delta = check_number(&arg(&args, 1), 3, "incr")?;
+                if !delta.is_finite() {
+                    return Err(arg_error(4, "incr", "delta must be finite"));
+                }
+                let exptime = check_exptime(&arg(&args, 2), 4, "incr")?;
+                let now = eco_util::monotonic_ms();
+                let r = this.with(true, |fd, v, area| {
+                    let Some(i) = v.find(area, &key) else {
+                        return Ok(Incr::Missing);
+                    };
+                    let r = v.recs[i];
+                    if r.expired(now) {
+                        return Ok(Incr::Missing);
+                    }
+                    if r.kind() != T_NUMBER {
+                        return Ok(Incr::NotNumber);
+                    }
+                    let Ok(old) = <[u8; 8]>::try_from(r.value(area)) else {
+                        return Ok(Incr::Corrupted);
+                    };
+                    let new = f64::from_le_bytes(old) + delta;
+                    let base = v.hdr.area_off(v.hdr.active) + r.off as u64;
+                    match exptime {
+                        // expires_at and the number are adjacent: one write.
+                        Some(e) => {
+                            let mut b = [0u8; 16];
+                            b[..8].copy_from_slice(&expires_at(e).to_le_bytes());
+                            b[8..].copy_from_slice(&new.to_le_bytes());
+                            pwrite_all(fd, &b, base + REC_OFF_EXPIRES as u64)?;
+                        }
+                        None => pwrite_all(fd, &new.to_le_bytes(), base + REC_HDR as u64)?,
+                    }
+                    Ok(Incr::Value(new))
+                })?;
+                match r {
+                    Incr::Missing => Ok(values(vec![Value::Nil])),
+                    Incr::NotNumber => fail(lua, "not a number"),
+                    Incr::Corrupted => fail(lua, "corrupted number value"),
+                    Incr::Value(x) => Ok(values(vec![Value::Number(x)])),
+                }
+            },
+        )?;
+
+        let m_ttl =
+            eco_util::method_mut(lua, "shared dict", |lua, this: &mut Dict, key: Value| {
+                let key = check_str(lua, &key, 2, "ttl")?;
+                let key = key.as_bytes();
+                let now = eco_util::monotonic_ms();
+                this.with(false, |_, v, area| {
+                    let Some(i) = v.find(area, &key) else {
+                        return Ok(None);
+                    };
+                    let r = v.recs[i];
+                    Ok(match r.expires {
+                        0 => Some(0.0),
+                        e if now >= e => None,
+                        e => Some((e - now) as f64 / 1000.0),
+                    })
+                })
+            })?;
+
+        let m_expire = eco_util::method_mut(
+            lua,
+            "shared dict",
+            |lua, this: &mut Dict, args: Variadic<Value>| {
+                let key = check_str(lua, &arg(&args, 0), 2, "expire")?;
+                let key = key.as_bytes();
+                let exptime = match check_exptime(&arg(&args, 1), 3, "expire")? {
+                    Some(x) => x,
+                    None => return Err(arg_error(4, "expire", "number expected, got nil")),
+                };
+                let now = eco_util::monotonic_ms();
+                let done = this.with(true, |fd, v, area| {
+                    let Some(i) = v.find(area, &key) else {
+                        return Ok(false);
+                    };
+                    let r = v.recs[i];
+                    if r.expired(now) {
+                        return Ok(false);
+                    }
+                    let off = v.hdr.area_off(v.hdr.active) + (r.off + REC_OFF_EXPIRES) as u64;
+                    pwrite_all(fd, &expires_at(exptime).to_le_bytes(), off)?;
+                    Ok(true)
+                })?;
+                Ok(if done { Some(true) } else { None })
+            },
+        )?;
+
+        let m_get_keys = eco_util::method_mut(lua, "shared dict", |lua, this: &mut Dict, ()| {
             let now = eco_util::monotonic_ms();
             let keys = this.with(false, |_, v, area| {
                 let mut last: HashMap<&[u8], usize> = HashMap::new();
@@ -795,20 +813,31 @@ impl UserData for Dict {
                 t.raw_set(i + 1, lua.create_string(k)?)?;
             }
             Ok(t)
-        });
+        })?;
 
-        m.add_method_mut("flush_all", |_, this, ()| {
+        let m_flush_all = eco_util::method_mut(lua, "shared dict", |_, this: &mut Dict, ()| {
             this.with(true, |fd, v, _| write_state(fd, v.hdr.active, 0))
-        });
+        })?;
 
-        m.add_method_mut("close", |_, this, ()| {
+        let m_close = eco_util::method_mut(lua, "shared dict", |_, this: &mut Dict, ()| {
             this.close();
             Ok(())
-        });
-        m.add_meta_method_mut(MetaMethod::Close, |_, this, _: Variadic<Value>| {
-            this.close();
-            Ok(())
-        });
+        })?;
+        eco_util::register::<Dict>(lua, move |r| {
+            r.add_field("set", m_set);
+            r.add_field("get", m_get);
+            r.add_field("del", m_del);
+            r.add_field("incr", m_incr);
+            r.add_field("ttl", m_ttl);
+            r.add_field("expire", m_expire);
+            r.add_field("get_keys", m_get_keys);
+            r.add_field("flush_all", m_flush_all);
+            r.add_field("close", m_close);
+            r.add_meta_method_mut(MetaMethod::Close, |_, this, _: Variadic<Value>| {
+                this.close();
+                Ok(())
+            });
+        })
     }
 }
 
@@ -893,6 +922,7 @@ fn open_existing(
 }
 
 fn native(lua: &Lua) -> Result<Table> {
+    register_dict(lua)?;
     let t = lua.create_table()?;
     t.set(
         "new",
@@ -924,7 +954,7 @@ fn native(lua: &Lua) -> Result<Table> {
                 return os_fail(lua, Errno::FBIG.raw_os_error());
             }
             match create(&path, capacity) {
-                Ok(fd) => Ok(values(vec![Value::UserData(lua.create_userdata(
+                Ok(fd) => Ok(values(vec![Value::UserData(lua.create_any_userdata(
                     Dict {
                         fd: Some(fd),
                         pid: rustix::process::getpid(),
@@ -946,7 +976,7 @@ fn native(lua: &Lua) -> Result<Table> {
                 Err(m) => return fail(lua, m),
             };
             match open_existing(&path) {
-                Ok((fd, capacity)) => Ok(values(vec![Value::UserData(lua.create_userdata(
+                Ok((fd, capacity)) => Ok(values(vec![Value::UserData(lua.create_any_userdata(
                     Dict {
                         fd: Some(fd),
                         pid: rustix::process::getpid(),

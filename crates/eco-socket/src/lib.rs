@@ -13,7 +13,7 @@ mod addr;
 use std::net::IpAddr;
 use std::os::fd::{AsFd, OwnedFd};
 
-use mlua::{IntoLua, Lua, MultiValue, Result, Table, UserData, UserDataMethods, Value, Variadic};
+use mlua::{IntoLua, Lua, MultiValue, Result, Table, UserDataFields, Value, Variadic};
 use rustix::net::{AddressFamily, Protocol, SocketFlags, SocketType};
 
 use addr::{Decoded, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX};
@@ -217,7 +217,7 @@ impl Sock {
 }
 
 fn wrap_sock(lua: &Lua, fd: OwnedFd, family: i32) -> Result<Value> {
-    lua.create_userdata(Sock {
+    lua.create_any_userdata(Sock {
         fd: Some(fd),
         family,
     })?
@@ -361,21 +361,22 @@ fn option_value(name: &str, v: &Value) -> std::result::Result<(i32, i32, Vec<u8>
     })
 }
 
-impl UserData for Sock {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method("getfd", |_, s, ()| {
+/// Installs the methods of [`Sock`] (once per Lua state).
+fn register_sock(lua: &Lua) -> Result<()> {
+    {
+        let m_getfd = eco_util::method(lua, "socket", |_, s: &Sock, ()| {
             Ok(s.fd
                 .as_ref()
                 .map(|f| std::os::fd::AsRawFd::as_raw_fd(f) as i64)
                 .unwrap_or(-1))
-        });
-        m.add_method("family", |_, s, ()| Ok(s.family));
-        m.add_method_mut("close", |_, s, ()| {
+        })?;
+        let m_family = eco_util::method(lua, "socket", |_, s: &Sock, ()| Ok(s.family))?;
+        let m_close = eco_util::method_mut(lua, "socket", |_, s: &mut Sock, ()| {
             s.fd = None;
             Ok(())
-        });
-        m.add_method("closed", |_, s, ()| Ok(s.fd.is_none()));
-        m.add_method("bind", |lua, s, args: Variadic<Value>| {
+        })?;
+        let m_closed = eco_util::method(lua, "socket", |_, s: &Sock, ()| Ok(s.fd.is_none()))?;
+        let m_bind = eco_util::method(lua, "socket", |lua, s: &Sock, args: Variadic<Value>| {
             ret(
                 lua,
                 (|| {
@@ -387,8 +388,8 @@ impl UserData for Sock {
                     })
                 })()?,
             )
-        });
-        m.add_method("connect", |lua, s, args: Variadic<Value>| {
+        })?;
+        let m_connect = eco_util::method(lua, "socket", |lua, s: &Sock, args: Variadic<Value>| {
             ret(
                 lua,
                 (|| {
@@ -401,8 +402,8 @@ impl UserData for Sock {
                     })
                 })()?,
             )
-        });
-        m.add_method("listen", |lua, s, backlog: Option<i32>| {
+        })?;
+        let m_listen = eco_util::method(lua, "socket", |lua, s: &Sock, backlog: Option<i32>| {
             ret(
                 lua,
                 (|| {
@@ -415,8 +416,8 @@ impl UserData for Sock {
                     )
                 })()?,
             )
-        });
-        m.add_method("accept", |lua, s, ()| {
+        })?;
+        let m_accept = eco_util::method(lua, "socket", |lua, s: &Sock, ()| {
             ret(
                 lua,
                 (|| {
@@ -431,8 +432,8 @@ impl UserData for Sock {
                     })
                 })()?,
             )
-        });
-        m.add_method("recvfrom", |lua, s, n: Value| {
+        })?;
+        let m_recvfrom = eco_util::method(lua, "socket", |lua, s: &Sock, n: Value| {
             ret(
                 lua,
                 (|| {
@@ -454,8 +455,8 @@ impl UserData for Sock {
                     })
                 })()?,
             )
-        });
-        m.add_method("sendto", |lua, s, args: Variadic<Value>| {
+        })?;
+        let m_sendto = eco_util::method(lua, "socket", |lua, s: &Sock, args: Variadic<Value>| {
             ret(
                 lua,
                 (|| {
@@ -483,8 +484,8 @@ impl UserData for Sock {
                     })
                 })()?,
             )
-        });
-        m.add_method("getsockname", |lua, s, ()| {
+        })?;
+        let m_getsockname = eco_util::method(lua, "socket", |lua, s: &Sock, ()| {
             ret(
                 lua,
                 (|| {
@@ -495,8 +496,8 @@ impl UserData for Sock {
                     })
                 })()?,
             )
-        });
-        m.add_method("getpeername", |lua, s, ()| {
+        })?;
+        let m_getpeername = eco_util::method(lua, "socket", |lua, s: &Sock, ()| {
             ret(
                 lua,
                 (|| {
@@ -507,10 +508,11 @@ impl UserData for Sock {
                     })
                 })()?,
             )
-        });
-        m.add_method(
-            "setoption",
-            |lua, s, (name, v): (mlua::LuaString, Value)| {
+        })?;
+        let m_setoption = eco_util::method(
+            lua,
+            "socket",
+            |lua, s: &Sock, (name, v): (mlua::LuaString, Value)| {
                 ret(
                     lua,
                     (|| {
@@ -524,30 +526,47 @@ impl UserData for Sock {
                     })()?,
                 )
             },
-        );
-        m.add_method("getoption", |lua, s, name: mlua::LuaString| {
-            ret(
-                lua,
-                (|| {
-                    let name = name.to_string_lossy();
-                    if name != "error" {
-                        // spec/socket.md 5.4: the low-level object (`obj.sock`) raises itself
-                        let shown: String = name.chars().take(35).collect();
-                        return Err(mlua::Error::runtime(format!(
-                            "unsupported option '{shown}'"
-                        )));
-                    }
-                    let fd = tri!(s.fd());
-                    Ok::<_, mlua::Error>(
-                        match eco_os::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_ERROR) {
-                            Ok(0) => Out::Vals(vec![Value::Nil]),
-                            Ok(e) => Out::Vals(vec![eco_abi::strerror(e).into_lua(lua)?]),
-                            Err(e) => os(e),
-                        },
-                    )
-                })()?,
-            )
-        });
+        )?;
+        let m_getoption =
+            eco_util::method(lua, "socket", |lua, s: &Sock, name: mlua::LuaString| {
+                ret(
+                    lua,
+                    (|| {
+                        let name = name.to_string_lossy();
+                        if name != "error" {
+                            // spec/socket.md 5.4: the low-level object (`obj.sock`) raises itself
+                            let shown: String = name.chars().take(35).collect();
+                            return Err(mlua::Error::runtime(format!(
+                                "unsupported option '{shown}'"
+                            )));
+                        }
+                        let fd = tri!(s.fd());
+                        Ok::<_, mlua::Error>(
+                            match eco_os::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_ERROR) {
+                                Ok(0) => Out::Vals(vec![Value::Nil]),
+                                Ok(e) => Out::Vals(vec![eco_abi::strerror(e).into_lua(lua)?]),
+                                Err(e) => os(e),
+                            },
+                        )
+                    })()?,
+                )
+            })?;
+        eco_util::register::<Sock>(lua, move |r| {
+            r.add_field("getfd", m_getfd);
+            r.add_field("family", m_family);
+            r.add_field("close", m_close);
+            r.add_field("closed", m_closed);
+            r.add_field("bind", m_bind);
+            r.add_field("connect", m_connect);
+            r.add_field("listen", m_listen);
+            r.add_field("accept", m_accept);
+            r.add_field("recvfrom", m_recvfrom);
+            r.add_field("sendto", m_sendto);
+            r.add_field("getsockname", m_getsockname);
+            r.add_field("getpeername", m_getpeername);
+            r.add_field("setoption", m_setoption);
+            r.add_field("getoption", m_getoption);
+        })
     }
 }
 
@@ -611,6 +630,7 @@ fn family_arg(lua: &Lua, family: &Value) -> Result<Option<i32>> {
 
 /// The native table: `eco.internal.socket`'s functions and constants.
 pub fn native(lua: &Lua) -> Result<Table> {
+    register_sock(lua)?;
     let t = lua.create_table()?;
     for (k, v) in CONSTANTS {
         t.set(*k, *v)?;

@@ -228,6 +228,13 @@ local server_mt = { __index = server, __name = 'eco.ssl.server' }
 
 --- ssl.listen([ipaddr], port[, options]) -> ssl_server | nil, err
 function M.listen(ipaddr, port, options)
+    -- checked here so that the error names `listen`, not the `bind` it would reach (a
+    -- non-string ipaddr is the wildcard address, as for socket.listen_tcp)
+    local tp = type(port)
+    if tp ~= 'number' and not (tp == 'string' and tonumber(port)) then
+        error(string.format("bad argument #2 to 'listen' (number expected, got %s)",
+            port == nil and 'no value' or tp), 2)
+    end
     options = type(options) == 'table' and options or {}
     local sock, err = socket.listen_tcp(ipaddr, port, options)
     if not sock then return nil, err end

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use eco_abi::hooks::{HookError, HookStream, Hooked};
 use mlua::{
-    LightUserData, Lua, MetaMethod, MultiValue, Result, Table, UserData, UserDataMethods, Value,
+    LightUserData, Lua, MetaMethod, MultiValue, Result, Table, UserDataFields, UserDataMethods,
+    Value,
 };
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
@@ -251,47 +252,63 @@ impl HookStream for Session {
 
 struct SessionUd(Hooked<Session>);
 
-impl UserData for SessionUd {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
+/// Installs the methods of [`SessionUd`] (once per Lua state).
+fn register_session(lua: &Lua) -> Result<()> {
+    {
         // handshake() -> true | WANT_READ | WANT_WRITE | nil, err
-        m.add_method_mut("handshake", |lua, this, ()| {
-            let v = match this.0.get_mut().handshake() {
-                Step::Done => vec![Value::Boolean(true)],
-                Step::WantRead => vec![Value::Integer(WANT_READ)],
-                Step::WantWrite => vec![Value::Integer(WANT_WRITE)],
-                Step::Failed(e) => vec![Value::Nil, Value::String(lua.create_string(e)?)],
-            };
-            Ok(MultiValue::from_vec(v))
-        });
-        m.add_method_mut("set_server_name", |_, this, name: mlua::LuaString| {
-            match &mut this.0.get_mut().conn {
-                Conn::Fresh(ssl, _) => {
-                    // As the reference, a name OpenSSL refuses (empty, too long) is not an error:
-                    // the ClientHello goes out without SNI.
-                    if let Ok(name) = name.to_str() {
-                        let _ = ssl.set_hostname(&name);
+        let m_handshake =
+            eco_util::method_mut(lua, "ssl session", |lua, this: &mut SessionUd, ()| {
+                let v = match this.0.get_mut().handshake() {
+                    Step::Done => vec![Value::Boolean(true)],
+                    Step::WantRead => vec![Value::Integer(WANT_READ)],
+                    Step::WantWrite => vec![Value::Integer(WANT_WRITE)],
+                    Step::Failed(e) => vec![Value::Nil, Value::String(lua.create_string(e)?)],
+                };
+                Ok(MultiValue::from_vec(v))
+            })?;
+        let m_set_server_name = eco_util::method_mut(
+            lua,
+            "ssl session",
+            |_, this: &mut SessionUd, name: mlua::LuaString| {
+                match &mut this.0.get_mut().conn {
+                    Conn::Fresh(ssl, _) => {
+                        // As the reference, a name OpenSSL refuses (empty, too long) is not an error:
+                        // the ClientHello goes out without SNI.
+                        if let Ok(name) = name.to_str() {
+                            let _ = ssl.set_hostname(&name);
+                        }
                     }
+                    Conn::Freed => return Err(mlua::Error::runtime("closed")),
+                    // The ClientHello is gone: too late for SNI, as with the reference.
+                    Conn::Stream(_) => {}
                 }
-                Conn::Freed => return Err(mlua::Error::runtime("closed")),
-                // The ClientHello is gone: too late for SNI, as with the reference.
-                Conn::Stream(_) => {}
-            }
-            Ok(())
-        });
-        m.add_method("pointer", |_, this, ()| Ok(LightUserData(this.0.ctx())));
+                Ok(())
+            },
+        )?;
+        let m_pointer = eco_util::method(lua, "ssl session", |_, this: &SessionUd, ()| {
+            Ok(LightUserData(this.0.ctx()))
+        })?;
         // Extension: sends close_notify if the handshake completed (once, without waiting).
-        m.add_method_mut("shutdown", |_, this, ()| {
-            this.0.get_mut().shutdown();
-            Ok(())
-        });
-        m.add_method_mut("free", |_, this, ()| {
+        let m_shutdown =
+            eco_util::method_mut(lua, "ssl session", |_, this: &mut SessionUd, ()| {
+                this.0.get_mut().shutdown();
+                Ok(())
+            })?;
+        let m_free = eco_util::method_mut(lua, "ssl session", |_, this: &mut SessionUd, ()| {
             this.0.get_mut().free();
             Ok(())
-        });
-        m.add_meta_method_mut(MetaMethod::Close, |_, this, _: MultiValue| {
-            this.0.get_mut().free();
-            Ok(())
-        });
+        })?;
+        eco_util::register::<SessionUd>(lua, move |r| {
+            r.add_field("handshake", m_handshake);
+            r.add_field("set_server_name", m_set_server_name);
+            r.add_field("pointer", m_pointer);
+            r.add_field("shutdown", m_shutdown);
+            r.add_field("free", m_free);
+            r.add_meta_method_mut(MetaMethod::Close, |_, this, _: MultiValue| {
+                this.0.get_mut().free();
+                Ok(())
+            });
+        })
     }
 }
 
@@ -455,111 +472,148 @@ impl Context {
 
 struct ContextUd(Context);
 
-impl UserData for ContextUd {
-    fn add_methods<M: UserDataMethods<Self>>(m: &mut M) {
-        m.add_method_mut("new", |lua, this, (fd, insecure): (i64, Option<Value>)| {
-            let c = &mut this.0;
-            if c.freed {
-                return fail(lua, "context closed");
-            }
-            let Ok(fd) = eco_abi::checked_fd(fd) else {
-                return fail(lua, "new ssl session fail");
-            };
-            let insecure =
-                insecure.is_some_and(|v| !matches!(v, Value::Nil | Value::Boolean(false)));
-            match c.session(lua, fd, insecure) {
-                Ok(s) => {
-                    let ud = lua.create_userdata(SessionUd(Hooked::new(s)))?;
-                    Ok(MultiValue::from_vec(vec![Value::UserData(ud)]))
+/// Installs the methods of [`ContextUd`] (once per Lua state).
+fn register_context(lua: &Lua) -> Result<()> {
+    {
+        let m_new = eco_util::method_mut(
+            lua,
+            "ssl context",
+            |lua, this: &mut ContextUd, (fd, insecure): (i64, Option<Value>)| {
+                let c = &mut this.0;
+                if c.freed {
+                    return fail(lua, "context closed");
                 }
-                Err(()) => fail(lua, "new ssl session fail"),
-            }
-        });
-        m.add_method_mut("free", |_, this, ()| {
+                let Ok(fd) = eco_abi::checked_fd(fd) else {
+                    return fail(lua, "new ssl session fail");
+                };
+                let insecure =
+                    insecure.is_some_and(|v| !matches!(v, Value::Nil | Value::Boolean(false)));
+                match c.session(lua, fd, insecure) {
+                    Ok(s) => {
+                        let ud = lua.create_any_userdata(SessionUd(Hooked::new(s)))?;
+                        Ok(MultiValue::from_vec(vec![Value::UserData(ud)]))
+                    }
+                    Err(()) => fail(lua, "new ssl session fail"),
+                }
+            },
+        )?;
+        let m_free = eco_util::method_mut(lua, "ssl context", |_, this: &mut ContextUd, ()| {
             this.0.free();
             Ok(())
-        });
-        m.add_meta_method_mut(MetaMethod::Close, |_, this, _: MultiValue| {
-            this.0.free();
-            Ok(())
-        });
-        m.add_method_mut("load_ca_cert_file", |_, this, path: mlua::LuaString| {
-            let c = &mut this.0;
-            if c.freed {
-                return Ok(false);
-            }
-            match read_certs(&path_of(&path)) {
-                Some(certs) => {
-                    c.cas.extend(certs);
-                    c.built = None;
-                    Ok(true)
-                }
-                None => Ok(false),
-            }
-        });
-        m.add_method_mut("load_cert_file", |_, this, path: mlua::LuaString| {
-            let c = &mut this.0;
-            if c.freed {
-                return Ok(false);
-            }
-            match read_certs(&path_of(&path)) {
-                Some(chain) => {
-                    c.chain = Some(chain);
-                    c.built = None;
-                    Ok(true)
-                }
-                None => Ok(false),
-            }
-        });
-        m.add_method_mut("load_key_file", |_, this, path: mlua::LuaString| {
-            let c = &mut this.0;
-            if c.freed {
-                return Ok(false);
-            }
-            let Some(key) = read_key(&path_of(&path)) else {
-                return Ok(false);
-            };
-            // Like SSL_CTX_use_PrivateKey: a key that does not match the certificate is refused.
-            if let Some(chain) = &c.chain {
-                let matches = chain[0]
-                    .public_key()
-                    .map(|p| p.public_eq(&key))
-                    .unwrap_or(false);
-                if !matches {
+        })?;
+        let m_load_ca_cert_file = eco_util::method_mut(
+            lua,
+            "ssl context",
+            |_, this: &mut ContextUd, path: mlua::LuaString| {
+                let c = &mut this.0;
+                if c.freed {
                     return Ok(false);
                 }
-            }
-            c.key = Some(key);
-            c.built = None;
-            Ok(true)
-        });
-        m.add_method_mut("set_ciphers", |_, this, list: mlua::LuaString| {
-            let c = &mut this.0;
-            if c.freed {
-                return Ok(false);
-            }
-            let list = list.to_str()?.to_string();
-            let ok = SslContextBuilder::new(c.method())
-                .and_then(|mut b| b.set_cipher_list(&list))
-                .is_ok();
-            if ok {
-                c.ciphers = Some(list);
+                match read_certs(&path_of(&path)) {
+                    Some(certs) => {
+                        c.cas.extend(certs);
+                        c.built = None;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            },
+        )?;
+        let m_load_cert_file = eco_util::method_mut(
+            lua,
+            "ssl context",
+            |_, this: &mut ContextUd, path: mlua::LuaString| {
+                let c = &mut this.0;
+                if c.freed {
+                    return Ok(false);
+                }
+                match read_certs(&path_of(&path)) {
+                    Some(chain) => {
+                        c.chain = Some(chain);
+                        c.built = None;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            },
+        )?;
+        let m_load_key_file = eco_util::method_mut(
+            lua,
+            "ssl context",
+            |_, this: &mut ContextUd, path: mlua::LuaString| {
+                let c = &mut this.0;
+                if c.freed {
+                    return Ok(false);
+                }
+                let Some(key) = read_key(&path_of(&path)) else {
+                    return Ok(false);
+                };
+                // Like SSL_CTX_use_PrivateKey: a key that does not match the certificate is refused.
+                if let Some(chain) = &c.chain {
+                    let matches = chain[0]
+                        .public_key()
+                        .map(|p| p.public_eq(&key))
+                        .unwrap_or(false);
+                    if !matches {
+                        return Ok(false);
+                    }
+                }
+                c.key = Some(key);
                 c.built = None;
-            }
-            Ok(ok)
-        });
-        m.add_method_mut("require_validation", |_, this, on: Option<Value>| {
-            let c = &mut this.0;
-            c.verify_peer = on.is_some_and(|v| !matches!(v, Value::Nil | Value::Boolean(false)));
-            c.built = None;
-            Ok(())
-        });
+                Ok(true)
+            },
+        )?;
+        let m_set_ciphers = eco_util::method_mut(
+            lua,
+            "ssl context",
+            |_, this: &mut ContextUd, list: mlua::LuaString| {
+                let c = &mut this.0;
+                if c.freed {
+                    return Ok(false);
+                }
+                let list = list.to_str()?.to_string();
+                let ok = SslContextBuilder::new(c.method())
+                    .and_then(|mut b| b.set_cipher_list(&list))
+                    .is_ok();
+                if ok {
+                    c.ciphers = Some(list);
+                    c.built = None;
+                }
+                Ok(ok)
+            },
+        )?;
+        let m_require_validation = eco_util::method_mut(
+            lua,
+            "ssl context",
+            |_, this: &mut ContextUd, on: Option<Value>| {
+                let c = &mut this.0;
+                c.verify_peer =
+                    on.is_some_and(|v| !matches!(v, Value::Nil | Value::Boolean(false)));
+                c.built = None;
+                Ok(())
+            },
+        )?;
+        eco_util::register::<ContextUd>(lua, move |r| {
+            r.add_field("new", m_new);
+            r.add_field("free", m_free);
+            r.add_field("load_ca_cert_file", m_load_ca_cert_file);
+            r.add_field("load_cert_file", m_load_cert_file);
+            r.add_field("load_key_file", m_load_key_file);
+            r.add_field("set_ciphers", m_set_ciphers);
+            r.add_field("require_validation", m_require_validation);
+            r.add_meta_method_mut(MetaMethod::Close, |_, this, _: MultiValue| {
+                this.0.free();
+                Ok(())
+            });
+        })
     }
 }
 
 // ---- module -----------------------------------------------------------------------------------
 
 fn native(lua: &Lua) -> Result<Table> {
+    register_session(lua)?;
+    register_context(lua)?;
     let t = lua.create_table()?;
     t.set("OK", OK)?;
     t.set("ERROR", ERROR)?;
@@ -573,7 +627,7 @@ fn native(lua: &Lua) -> Result<Table> {
             let server =
                 is_server.is_some_and(|v| !matches!(v, Value::Nil | Value::Boolean(false)));
             match Context::new(server) {
-                Ok(c) => lua.create_userdata(ContextUd(c)),
+                Ok(c) => lua.create_any_userdata(ContextUd(c)),
                 Err(_) => Err(mlua::Error::runtime("new ssl context fail")),
             }
         })?,

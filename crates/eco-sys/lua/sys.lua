@@ -267,6 +267,11 @@ function M.sh(cmd, timeout)
     if tc ~= 'string' and tc ~= 'table' then
         error('cmd must be a string or table', 2)
     end
+    if tc == 'table' and type(cmd[1]) ~= 'string' and type(cmd[1]) ~= 'number' then
+        -- checked here so that the error names `sh`, not the `exec` it would reach
+        error(string.format("bad argument #1 to 'sh' (program name expected in cmd[1], got %s)",
+            type(cmd[1])), 2)
+    end
     need_coroutine(2)
     local p, err
     if tc == 'string' then

@@ -300,6 +300,36 @@ where
     })
 }
 
+/// Like [`method_mut`] for a hot path: the (up to) three arguments after `self` arrive as raw
+/// values and nothing is allocated for them (an absent argument reads as nil, so a check on it
+/// reports `got nil`); check them with [`type_error`]/[`arg_error`] (`self` is #1).
+pub fn method_mut3<T, R, F>(lua: &Lua, tname: &'static str, f: F) -> Result<Function>
+where
+    T: 'static,
+    R: IntoLuaMulti,
+    F: Fn(&Lua, &mut T, [Value; 3]) -> Result<R> + 'static,
+{
+    let inner =
+        lua.create_function(move |lua, (this, a, b, c): (Value, Value, Value, Value)| {
+            let r = (|| {
+                let ud = match &this {
+                    Value::UserData(ud) => ud,
+                    _ => return Err(self_error(tname, &this)),
+                };
+                let mut this_ref = ud.borrow_mut::<T>().map_err(|e| match e {
+                    Error::UserDataTypeMismatch => self_error(tname, &this),
+                    e => error(e.to_string()),
+                })?;
+                f(lua, &mut this_ref, [a, b, c])?.into_lua_multi(lua)
+            })();
+            match r {
+                Ok(r) => Ok(r),
+                Err(e) => raise(lua, e, usize::MAX),
+            }
+        })?;
+    eco_abi::raising(lua, inner)
+}
+
 struct Registered<T>(std::marker::PhantomData<T>);
 
 /// Registers userdata type `T` once per Lua state (a second call does nothing: registering

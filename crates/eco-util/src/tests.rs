@@ -140,3 +140,28 @@ fn type_names() {
     );
     assert_eq!(lua_type_name(&Value::Nil), "nil");
 }
+
+struct Acc(i64);
+
+#[test]
+fn fixed_argument_methods() {
+    let lua = Lua::new();
+    let add = method_mut3(&lua, "acc", |_, a: &mut Acc, [x, _, _]| match x {
+        Value::Integer(n) => {
+            a.0 += n;
+            Ok(a.0)
+        }
+        v => Err(type_error(2, "number", &v)),
+    })
+    .unwrap();
+    register::<Acc>(&lua, move |reg| reg.add_field("add", add)).unwrap();
+    lua.globals()
+        .set("a", lua.create_any_userdata(Acc(1)).unwrap())
+        .unwrap();
+    assert_eq!(lua.load("return a:add(2)").eval::<i64>().unwrap(), 3);
+    assert!(call_err(&lua, "a:add({})")
+        .ends_with("bad argument #1 to 'add' (number expected, got table)"));
+    assert!(
+        call_err(&lua, "a.add(1)").ends_with("bad argument #1 to 'add' (acc expected, got number)")
+    );
+}
