@@ -112,6 +112,13 @@ impl Sched {
         let a = self.abi();
         (a.now_ms)(a.sched)
     }
+
+    /// Registers a native hook function (`kind`: [`crate::HOOK_READ`]/[`crate::HOOK_WRITE`]) so
+    /// that `eco.reader`/`eco.writer` accept it (see [`crate::RegisterHookFn`]).
+    pub fn register_hook(&self, hook: *mut std::ffi::c_void, kind: u32) -> bool {
+        let a = self.abi();
+        (a.register_hook)(a.sched, hook, kind) == 1
+    }
 }
 
 /// Seconds to the scheduler's millisecond timeout (`-1` = none), as spec/eco.md section 1 says.

@@ -59,6 +59,16 @@ pub type WakeFn = extern "C-unwind" fn(sched: *mut c_void, token: i64) -> c_int;
 pub type FinishFn = extern "C-unwind" fn(sched: *mut c_void, token: i64) -> c_int;
 /// Monotonic milliseconds as the scheduler's timers see them.
 pub type NowFn = extern "C-unwind" fn(sched: *mut c_void) -> i64;
+/// Accepts `hook` (a [`ReadHook`] for [`HOOK_READ`], a [`WriteHook`] for [`HOOK_WRITE`], as a
+/// data pointer) in the hook position of `eco.reader`/`eco.writer`: the core calls only hook
+/// functions registered this way, so a light userdata made by Lua code (`debug.upvalueid`) is
+/// rejected instead of called. Returns 1 if accepted.
+pub type RegisterHookFn =
+    extern "C-unwind" fn(sched: *mut c_void, hook: *mut c_void, kind: u32) -> c_int;
+
+/// `kind` of [`RegisterHookFn`].
+pub const HOOK_READ: u32 = 1;
+pub const HOOK_WRITE: u32 = 2;
 
 #[repr(C)]
 pub struct EcoAbi {
@@ -70,6 +80,8 @@ pub struct EcoAbi {
     pub cancel: WakeFn,
     pub finish: FinishFn,
     pub now_ms: NowFn,
+    /// Added after the first release: check `struct_size` before use.
+    pub register_hook: RegisterHookFn,
 }
 
 /// Native read hook (spec/eco.md 10.6): returns bytes produced (> 0), 0 at end of stream,
@@ -167,7 +179,7 @@ mod tests {
         );
         assert_eq!(
             std::mem::size_of::<EcoAbi>(),
-            8 + 6 * std::mem::size_of::<usize>()
+            8 + 7 * std::mem::size_of::<usize>()
         );
     }
 }
