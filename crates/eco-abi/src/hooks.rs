@@ -164,6 +164,11 @@ unsafe fn set_err(err: *mut *const c_char, msg: *const c_char) {
     }
 }
 
+/// The [`ReadHook`] of streams of type `T`.
+///
+/// # Safety
+/// Called by the core as a read hook: `buf` is valid for `len` writable bytes and `err` is null
+/// or a valid out-pointer (`ctx` is checked here).
 unsafe extern "C-unwind" fn read_trampoline<T: HookStream>(
     buf: *mut u8,
     len: usize,
@@ -186,6 +191,11 @@ unsafe extern "C-unwind" fn read_trampoline<T: HookStream>(
     n
 }
 
+/// The [`WriteHook`] of streams of type `T`.
+///
+/// # Safety
+/// Called by the core as a write hook: `buf` holds `len` readable bytes and `err` is null or a
+/// valid out-pointer (`ctx` is checked here).
 unsafe extern "C-unwind" fn write_trampoline<T: HookStream>(
     buf: *const u8,
     len: usize,
@@ -259,8 +269,10 @@ mod tests {
         let mut e: *const c_char = std::ptr::null();
         // SAFETY: calling the hook as the core does.
         let n = unsafe { f(buf.as_mut_ptr(), buf.len(), ctx, &mut e) };
-        let msg =
-            (!e.is_null()).then(|| unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned());
+        let msg = (!e.is_null()).then(|| {
+            // SAFETY: a non-null `e` is the slot's NUL-terminated message.
+            unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+        });
         (n, msg)
     }
 
@@ -270,8 +282,10 @@ mod tests {
         let mut e: *const c_char = std::ptr::null();
         // SAFETY: calling the hook as the core does.
         let n = unsafe { f(buf.as_ptr(), buf.len(), ctx, &mut e) };
-        let msg =
-            (!e.is_null()).then(|| unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned());
+        let msg = (!e.is_null()).then(|| {
+            // SAFETY: a non-null `e` is the slot's NUL-terminated message.
+            unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+        });
         (n, msg)
     }
 

@@ -87,6 +87,10 @@ pub struct EcoAbi {
 /// Native read hook (spec/eco.md 10.6): returns bytes produced (> 0), 0 at end of stream,
 /// `-EAGAIN` to wait for readability, any other negative value for failure with `*err` set to a
 /// NUL-terminated message that stays valid until the next call on the same `ctx`.
+///
+/// # Safety
+/// `buf` must be valid for `len` writable bytes, `err` null or a valid out-pointer, and `ctx`
+/// what the hook's module paired it with.
 pub type ReadHook = unsafe extern "C-unwind" fn(
     buf: *mut u8,
     len: usize,
@@ -95,6 +99,9 @@ pub type ReadHook = unsafe extern "C-unwind" fn(
 ) -> isize;
 /// Native write hook: returns bytes written (>= 0), `-EAGAIN` to wait for writability, other
 /// negative values for failure with `*err` set as for [`ReadHook`].
+///
+/// # Safety
+/// `buf` must hold `len` readable bytes; `err` and `ctx` as for [`ReadHook`].
 pub type WriteHook = unsafe extern "C-unwind" fn(
     buf: *const u8,
     len: usize,

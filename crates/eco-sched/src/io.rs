@@ -79,11 +79,11 @@ impl Base {
         owner: usize,
     ) -> Result<(), Ret> {
         let fd = if events == 0 { -1 } else { self.fd };
-        // SAFETY: the contract (parking takes a registry reference to `l`).
-        match self
-            .s
-            .with(|s| unsafe { s.park_owned(l, fd, events, timeout, owner) })
-        {
+        let parked = self.s.with(|s| {
+            // SAFETY: the contract (parking takes a registry reference to `l`).
+            unsafe { s.park_owned(l, fd, events, timeout, owner) }
+        });
+        match parked {
             Ok(t) => {
                 self.token = t;
                 Ok(())

@@ -263,6 +263,10 @@ unsafe fn init_impl(l: State, _resumed: bool) -> R {
 
 // ---- module setup -------------------------------------------------------------------------------
 
+/// `__gc` of the registry userdata that owns the scheduler.
+///
+/// # Safety
+/// Called by Lua as that metamethod, once, when the state closes.
 unsafe extern "C-unwind" fn sched_gc(l: State) -> c_int {
     // SAFETY: this is the `__gc` of the owner userdata made in `luaopen_eco`, which holds the
     // `Core` pointer (or null once freed); the state is closing, so nothing uses it afterwards.

@@ -46,6 +46,10 @@ pub fn arg(n: c_int, msg: impl Into<String>) -> Ret {
 #[doc(hidden)]
 macro_rules! cfn {
     ($body:path) => {{
+        /// The continuation.
+        ///
+        /// # Safety
+        /// Called by Lua when a coroutine that yielded in `f` (or here) is resumed.
         unsafe extern "C-unwind" fn k(
             l: $crate::lua::State,
             _status: ::std::ffi::c_int,
@@ -54,6 +58,10 @@ macro_rules! cfn {
             // SAFETY: Lua calls a continuation with the running state of the resumed call.
             unsafe { $crate::lua::call(l, true, k, |l, r| $body(l, r)) }
         }
+        /// The C function.
+        ///
+        /// # Safety
+        /// Called by Lua as a C function registered by the core.
         unsafe extern "C-unwind" fn f(l: $crate::lua::State) -> ::std::ffi::c_int {
             // SAFETY: Lua calls a C function with its running state.
             unsafe { $crate::lua::call(l, false, k, |l, r| $body(l, r)) }
@@ -178,7 +186,7 @@ pub unsafe fn type_name(l: State, idx: c_int) -> String {
 /// `idx` must be an acceptable index of `l`.
 pub unsafe fn check_integer(l: State, idx: c_int) -> Result<i64, Ret> {
     let mut isnum = 0;
-    // SAFETY (block): the contract; these calls only read the slot.
+    // SAFETY: the contract; these calls only read the slot.
     unsafe {
         let v = ffi::lua_tointegerx(l, idx, &mut isnum);
         if isnum != 0 {

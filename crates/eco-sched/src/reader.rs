@@ -183,7 +183,7 @@ impl Reader {
     /// # Safety
     /// `l` is the running state of the method.
     unsafe fn read_size(&mut self, l: State, n: usize, resumed: bool, timeout: i64) -> R {
-        // SAFETY (block): the contract.
+        // SAFETY: the contract.
         unsafe {
             if let Some(b) = self.buf.take(n) {
                 push_bytes(l, b);

@@ -150,6 +150,9 @@ impl Sched {
 
     /// Drops all inherited state after fork (spec/eco.md `_init`). Parked coroutines are released;
     /// the caller replaces the tracking table (that allocates, so not under a borrow).
+    ///
+    /// # Safety
+    /// `l` is a thread of the scheduler's state (only `luaL_unref` is called on it).
     pub unsafe fn reset_after_fork(&mut self, l: State) -> Result<(), i32> {
         let ep = sys::epoll_create()?;
         let wake_fd = sys::eventfd()?;
@@ -160,12 +163,14 @@ impl Sched {
         self.wake_fd = wake_fd;
         for w in self.waits.iter() {
             if w.state != WaitState::Free {
-                ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref);
+                // SAFETY: the contract; the reference is the wait's own.
+                unsafe { ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref) };
             }
         }
         for r in self.ready.drain(..) {
             if let Ready::Plain(r) = r {
-                ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, r);
+                // SAFETY: the contract; the reference is the queue entry's own.
+                unsafe { ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, r) };
             }
         }
         self.waits.clear();
@@ -221,6 +226,10 @@ impl Sched {
     }
 
     /// Parks coroutine `co` (which must be the running one). `timeout_ns < 0`: none; `fd < 0`: no fd.
+    ///
+    /// # Safety
+    /// `co` is a thread of the scheduler's state with room for one value (it is referenced from
+    /// the registry with `lua_pushthread` + `luaL_ref`, which run no Lua code).
     pub unsafe fn park(
         &mut self,
         co: State,
@@ -228,10 +237,14 @@ impl Sched {
         events: u32,
         timeout_ns: i64,
     ) -> Result<i64, i64> {
-        self.park_owned(co, fd, events, timeout_ns, 0)
+        // SAFETY: the same contract.
+        unsafe { self.park_owned(co, fd, events, timeout_ns, 0) }
     }
 
     /// [`Sched::park`] for a wrapper object `owner` (its address; 0 = unknown).
+    ///
+    /// # Safety
+    /// As for [`Sched::park`].
     pub unsafe fn park_owned(
         &mut self,
         co: State,
@@ -240,7 +253,8 @@ impl Sched {
         timeout_ns: i64,
         owner: usize,
     ) -> Result<i64, i64> {
-        if ffi::lua_isyieldable(co) == 0 {
+        // SAFETY: the contract.
+        if unsafe { ffi::lua_isyieldable(co) } == 0 {
             return Err(eco_abi::PARK_NOT_YIELDABLE);
         }
         if fd >= 0 {
@@ -278,8 +292,11 @@ impl Sched {
                 self.waits.len() - 1
             }
         };
-        ffi::lua_pushthread(co);
-        let co_ref = ffi::luaL_ref(co, ffi::LUA_REGISTRYINDEX);
+        // SAFETY: the contract.
+        let co_ref = unsafe {
+            ffi::lua_pushthread(co);
+            ffi::luaL_ref(co, ffi::LUA_REGISTRYINDEX)
+        };
         let w = &mut self.waits[idx];
         w.gen = w.gen.wrapping_add(1);
         w.state = WaitState::Pending;
@@ -390,6 +407,9 @@ impl Sched {
     }
 
     /// Removes a wait without resuming its coroutine (object collected, or the coroutine gave up).
+    ///
+    /// # Safety
+    /// `l` is a thread of the scheduler's state (only `luaL_unref` is called on it).
     pub unsafe fn abandon(&mut self, l: State, token: i64) -> c_int {
         let Some(i) = self.slot(token) else {
             return WAIT_PENDING;
@@ -405,7 +425,8 @@ impl Sched {
             }
         };
         let w = &mut self.waits[i];
-        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref);
+        // SAFETY: the contract; the reference is the wait's own.
+        unsafe { ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref) };
         w.state = WaitState::Free;
         w.co_ref = ffi::LUA_NOREF;
         self.free.push(i as u32);
@@ -636,7 +657,7 @@ pub unsafe fn run_loop(s: SchedRef, l: State) -> Result<(), String> {
         s.wake_fd
     });
     let saved = install_signals(wake_fd);
-    // SAFETY (this block and the loop's): the caller's contract; no scheduler borrow is live
+    // SAFETY: (this block and the loop's) the caller's contract; no scheduler borrow is live
     // while the child hook or a coroutine runs.
     unsafe {
         // A child that exited before the loop started sent its SIGCHLD to nobody: reap it now
@@ -765,65 +786,85 @@ pub unsafe fn resume(s: SchedRef, l: State, co: State, co_idx: c_int, nargs: c_i
 }
 
 /// Calls the panic hook with two strings, or prints them to stdout.
+///
+/// # Safety
+/// `l` is a thread of the scheduler's state with the two strings on top; no scheduler borrow
+/// is live (the hook is Lua code).
 unsafe fn report(l: State) {
-    // Stack: ..., a, b
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.panic_hook".as_ptr());
-    if ffi::lua_type(l, -1) == ffi::LUA_TFUNCTION {
-        ffi::lua_pushvalue(l, -3);
-        ffi::lua_pushvalue(l, -3);
-        if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
-            ffi::lua_pop(l, 1);
-        }
-        ffi::lua_pop(l, 2);
-    } else {
-        ffi::lua_pop(l, 1);
-        let mut out = Vec::new();
-        for idx in [-2, -1] {
-            if let Some(b) = crate::lua::to_bytes(l, idx) {
-                out.extend_from_slice(b);
+    // SAFETY: the contract; the hook runs protected (lua_pcall).
+    unsafe {
+        // Stack: ..., a, b
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.panic_hook".as_ptr());
+        if ffi::lua_type(l, -1) == ffi::LUA_TFUNCTION {
+            ffi::lua_pushvalue(l, -3);
+            ffi::lua_pushvalue(l, -3);
+            if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
+                ffi::lua_pop(l, 1);
             }
-            out.push(b'\n');
-        }
-        ffi::lua_pop(l, 2);
-        libc::fflush(std::ptr::null_mut());
-        let mut off = 0;
-        while off < out.len() {
-            match sys::write(1, &out[off..]) {
-                Ok(n) if n > 0 => off += n,
-                _ => break,
+            ffi::lua_pop(l, 2);
+        } else {
+            ffi::lua_pop(l, 1);
+            let mut out = Vec::new();
+            for idx in [-2, -1] {
+                if let Some(b) = crate::lua::to_bytes(l, idx) {
+                    out.extend_from_slice(b);
+                }
+                out.push(b'\n');
+            }
+            ffi::lua_pop(l, 2);
+            libc::fflush(std::ptr::null_mut());
+            let mut off = 0;
+            while off < out.len() {
+                match sys::write(1, &out[off..]) {
+                    Ok(n) if n > 0 => off += n,
+                    _ => break,
+                }
             }
         }
     }
 }
 
 /// The coroutine failed: tracebacks, hook or stdout, then exit(1) (spec/eco.md section 6).
+///
+/// # Safety
+/// As for [`report`]; `co` is a coroutine of the state that ended with an error (on its top).
 unsafe fn panic_path(l: State, co: State) -> ! {
-    let t = ffi::lua_type(co, -1);
-    if t == ffi::LUA_TSTRING || t == ffi::LUA_TNUMBER {
-        let msg = ffi::lua_tostring(co, -1);
-        ffi::luaL_traceback(l, co, msg, 0);
-    } else {
-        ffi::luaL_traceback(l, co, std::ptr::null(), 0);
+    // SAFETY: the contract.
+    unsafe {
+        let t = ffi::lua_type(co, -1);
+        if t == ffi::LUA_TSTRING || t == ffi::LUA_TNUMBER {
+            let msg = ffi::lua_tostring(co, -1);
+            ffi::luaL_traceback(l, co, msg, 0);
+        } else {
+            ffi::luaL_traceback(l, co, std::ptr::null(), 0);
+        }
+        ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+        report(l);
+        libc::exit(1)
     }
-    ffi::luaL_traceback(l, l, std::ptr::null(), 0);
-    report(l);
-    libc::exit(1)
 }
 
+/// A watchdog report (spec/eco.md section 7).
+///
+/// # Safety
+/// As for [`report`]; `co` is the coroutine that was just resumed, ending with `status`.
 unsafe fn watchdog_report(watchdog_ns: i64, l: State, co: State, status: c_int, elapsed_ns: i64) {
-    let msg = format!(
-        "coroutine execution timeout: run too long({} ms) without yielding/dead (>{} ms)",
-        elapsed_ns / 1_000_000,
-        watchdog_ns / 1_000_000
-    );
-    if status >= ffi::LUA_YIELD {
-        let c = std::ffi::CString::new(msg).unwrap_or_default();
-        ffi::luaL_traceback(l, co, c.as_ptr(), 0);
-    } else {
-        push_str(l, &msg);
+    // SAFETY: the contract (the hook runs protected; only a memory error could jump here).
+    unsafe {
+        let msg = format!(
+            "coroutine execution timeout: run too long({} ms) without yielding/dead (>{} ms)",
+            elapsed_ns / 1_000_000,
+            watchdog_ns / 1_000_000
+        );
+        if status >= ffi::LUA_YIELD {
+            let c = std::ffi::CString::new(msg).unwrap_or_default();
+            ffi::luaL_traceback(l, co, c.as_ptr(), 0);
+        } else {
+            push_str(l, &msg);
+        }
+        ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+        report(l);
     }
-    ffi::luaL_traceback(l, l, std::ptr::null(), 0);
-    report(l);
 }
 
 // ---- signals and children ----------------------------------------------------------------------
@@ -887,34 +928,40 @@ fn restore_signals(saved: SavedSignals) {
 }
 
 /// Reaps every exited or stopped child and hands it to the child hook (spec/eco.md 3.1 step 2).
+///
+/// # Safety
+/// As for [`report`] (the hook is Lua code; it runs protected).
 unsafe fn reap_children(l: State) {
-    while let Some((pid, status)) = sys::reap_one() {
-        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.sigchld_hook".as_ptr());
-        if ffi::lua_type(l, -1) != ffi::LUA_TFUNCTION {
-            ffi::lua_pop(l, 1);
-            continue;
-        }
-        ffi::lua_pushinteger(l, pid as ffi::lua_Integer);
-        ffi::lua_createtable(l, 0, 2);
-        if libc::WIFEXITED(status) {
-            ffi::lua_pushboolean(l, 1);
-            ffi::lua_setfield(l, -2, c"exited".as_ptr());
-            ffi::lua_pushinteger(l, libc::WEXITSTATUS(status) as ffi::lua_Integer);
-        } else if libc::WIFSIGNALED(status) {
-            ffi::lua_pushboolean(l, 1);
-            ffi::lua_setfield(l, -2, c"signaled".as_ptr());
-            ffi::lua_pushinteger(l, libc::WTERMSIG(status) as ffi::lua_Integer);
-        } else {
-            ffi::lua_pushinteger(l, status as ffi::lua_Integer);
-        }
-        ffi::lua_setfield(l, -2, c"status".as_ptr());
-        if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
-            let co = l;
-            ffi::luaL_traceback(l, co, ffi::lua_tostring(l, -1), 0);
-            ffi::lua_remove(l, -2);
-            ffi::luaL_traceback(l, l, std::ptr::null(), 0);
-            report(l);
-            libc::exit(1);
+    // SAFETY: the contract.
+    unsafe {
+        while let Some((pid, status)) = sys::reap_one() {
+            ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.sigchld_hook".as_ptr());
+            if ffi::lua_type(l, -1) != ffi::LUA_TFUNCTION {
+                ffi::lua_pop(l, 1);
+                continue;
+            }
+            ffi::lua_pushinteger(l, pid as ffi::lua_Integer);
+            ffi::lua_createtable(l, 0, 2);
+            if libc::WIFEXITED(status) {
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_setfield(l, -2, c"exited".as_ptr());
+                ffi::lua_pushinteger(l, libc::WEXITSTATUS(status) as ffi::lua_Integer);
+            } else if libc::WIFSIGNALED(status) {
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_setfield(l, -2, c"signaled".as_ptr());
+                ffi::lua_pushinteger(l, libc::WTERMSIG(status) as ffi::lua_Integer);
+            } else {
+                ffi::lua_pushinteger(l, status as ffi::lua_Integer);
+            }
+            ffi::lua_setfield(l, -2, c"status".as_ptr());
+            if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
+                let co = l;
+                ffi::luaL_traceback(l, co, ffi::lua_tostring(l, -1), 0);
+                ffi::lua_remove(l, -2);
+                ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+                report(l);
+                libc::exit(1);
+            }
         }
     }
 }
@@ -973,14 +1020,17 @@ mod tests {
     use super::*;
 
     /// A Lua state with `n` fresh (yieldable) coroutines; returns the state and the threads.
-    unsafe fn state_with_threads(n: usize) -> (State, Vec<State>) {
-        let l = ffi::luaL_newstate();
-        let mut cos = Vec::new();
-        for _ in 0..n {
-            let co = ffi::lua_newthread(l);
-            cos.push(co);
+    fn state_with_threads(n: usize) -> (State, Vec<State>) {
+        // SAFETY: a new state; the threads stay on its stack (alive) until it is closed.
+        unsafe {
+            let l = ffi::luaL_newstate();
+            let mut cos = Vec::new();
+            for _ in 0..n {
+                let co = ffi::lua_newthread(l);
+                cos.push(co);
+            }
+            (l, cos)
         }
-        (l, cos)
     }
 
     fn order(s: &Sched) -> Vec<i64> {
@@ -995,6 +1045,7 @@ mod tests {
 
     #[test]
     fn wakes_queue_in_call_order_and_only_once() {
+        // SAFETY: the test\'s own state and threads (closed at the end), own descriptors.
         unsafe {
             let (l, cos) = state_with_threads(3);
             let mut s = Sched::new(l).unwrap();
@@ -1017,6 +1068,7 @@ mod tests {
 
     #[test]
     fn timeouts_fire_in_deadline_order_and_a_wake_wins_the_race() {
+        // SAFETY: the test\'s own state and threads (closed at the end), own descriptors.
         unsafe {
             let (l, cos) = state_with_threads(3);
             let mut s = Sched::new(l).unwrap();
@@ -1042,6 +1094,7 @@ mod tests {
 
     #[test]
     fn stale_tokens_are_ignored_after_the_slot_is_reused() {
+        // SAFETY: the test\'s own state and threads (closed at the end), own descriptors.
         unsafe {
             let (l, cos) = state_with_threads(2);
             let mut s = Sched::new(l).unwrap();
@@ -1059,6 +1112,7 @@ mod tests {
 
     #[test]
     fn fd_waiters_follow_busy_rules() {
+        // SAFETY: the test\'s own state and threads (closed at the end), own descriptors.
         unsafe {
             let (l, cos) = state_with_threads(3);
             let mut s = Sched::new(l).unwrap();
@@ -1089,6 +1143,7 @@ mod tests {
 
     #[test]
     fn main_thread_cannot_park() {
+        // SAFETY: the test's own state, closed at the end.
         unsafe {
             let (l, _) = state_with_threads(0);
             let mut s = Sched::new(l).unwrap();
