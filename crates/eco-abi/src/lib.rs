@@ -88,6 +88,9 @@ pub struct EcoAbi {
 /// `-EAGAIN` to wait for readability, any other negative value for failure with `*err` set to a
 /// NUL-terminated message that stays valid until the next call on the same `ctx`.
 ///
+/// A hook must not call into Lua (it runs while the reader object is borrowed). The core calls
+/// only hooks registered with [`EcoAbi::register_hook`].
+///
 /// # Safety
 /// `buf` must be valid for `len` writable bytes, `err` null or a valid out-pointer, and `ctx`
 /// what the hook's module paired it with.

@@ -166,3 +166,34 @@ fn reentered() -> ! {
     eprintln!("eco: internal error: scheduler state re-entered while borrowed");
     std::process::abort()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn borrows_follow_each_other_and_a_nested_one_aborts() {
+        // SAFETY: a private state, closed at the end; the core is freed once, after its last use.
+        unsafe {
+            let l = ffi::luaL_newstate();
+            let core = Core::new(l).unwrap();
+            let s = SchedRef::new(core);
+            s.with(|s| s.watchdog_ns = 7);
+            assert_eq!(s.with(|s| s.watchdog_ns), 7);
+            assert!(!s.core().borrowed.get());
+            match libc::fork() {
+                0 => {
+                    s.with(|_| s.with(|_| ()));
+                    libc::_exit(0)
+                }
+                pid => {
+                    let mut st = 0;
+                    assert_eq!(libc::waitpid(pid, &mut st, 0), pid);
+                    assert!(libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGABRT);
+                }
+            }
+            Core::free(core);
+            ffi::lua_close(l);
+        }
+    }
+}

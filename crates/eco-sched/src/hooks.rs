@@ -5,6 +5,8 @@
 //! through the ABI (`EcoAbi.register_hook`, kept in Rust memory that Lua cannot reach); anything
 //! else is rejected with an argument error before it is dereferenced. The `ctx` pointer is the
 //! hook's own business: `eco_abi::hooks` checks it against the streams it owns.
+//!
+//! A hook runs while the reader or writer object is borrowed: it must not call into Lua.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 

@@ -2,7 +2,7 @@
 //! busy rules, parking, fairness, wait outcomes, `__gc`/`__close`, and type registration.
 //!
 //! Each blocking method is one body `unsafe fn(l, resumed) -> R` turned into a C function and its
-//! continuation by [`cfn!`](crate::cfn): the body validates, tries the operation, and on EAGAIN
+//! continuation by [`cfn!`](crate::lua::cfn): the body validates, tries the operation, and on EAGAIN
 //! parks the coroutine and returns [`Ret::Yield`]; the scheduler resumes it with the wait outcome
 //! as the single value, and the body runs again with `resumed` set (the method's arguments are
 //! still on the stack). Progress that must survive a yield lives in the object.
@@ -16,9 +16,10 @@ use std::ffi::{c_int, CStr};
 use eco_abi::{WAIT_CANCELED, WAIT_TIMEOUT};
 
 use crate::handle::{Kind, SchedRef};
+use crate::lua::cfn;
 use crate::lua::{self, arg, check_integer, err, fail, ffi, opt_timeout, Ret, State, R};
 use crate::sched::{FAIRNESS_NS, READ, WRITE};
-use crate::{cfn, set_funcs, sys, Funcs};
+use crate::{set_funcs, sys, Funcs};
 
 const ERR_OBJ_BUSY: &str = "another coroutine is already waiting on this I/O object";
 const ERR_FD_READ_BUSY: &str =

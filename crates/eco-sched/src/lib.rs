@@ -18,7 +18,7 @@ pub mod timer;
 mod writer;
 
 use handle::{Core, SchedRef};
-use lua::{arg, check_integer, check_number, err, ffi, ms_to_ns, Ret, State, R};
+use lua::{arg, cfn, check_integer, check_number, err, ffi, ms_to_ns, Ret, State, R};
 
 pub const VERSION: &str = "4.1.3";
 const VERSION_PARTS: (i64, i64, i64) = (4, 1, 3);
@@ -26,7 +26,7 @@ const VERSION_PARTS: (i64, i64, i64) = (4, 1, 3);
 /// Registry key of the module table, so every `luaopen_eco` in one state returns the same one.
 const MODULE_KEY: &std::ffi::CStr = c"eco.module";
 
-/// A registration table: Lua name and C function (made with [`cfn!`]).
+/// A registration table: Lua name and C function (made with [`cfn!`](lua::cfn)).
 pub(crate) type Funcs = [(&'static std::ffi::CStr, ffi::lua_CFunction)];
 
 /// The functions of the module table.

@@ -42,8 +42,6 @@ pub fn arg(n: c_int, msg: impl Into<String>) -> Ret {
 
 /// Defines a C function (and its continuation) running `body(l, resumed) -> R` and evaluates to
 /// it as a `lua_CFunction`; registration tables list `(c"name", cfn!(path::to::body))`.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! cfn {
     ($body:path) => {{
         /// The continuation.
@@ -69,6 +67,7 @@ macro_rules! cfn {
         f as $crate::lua::ffi::lua_CFunction
     }};
 }
+pub(crate) use cfn;
 
 /// The shared glue of every C function: runs the body (catching panics), then [`finish`]es with
 /// `k` as the continuation of a yield.

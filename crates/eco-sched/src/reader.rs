@@ -12,9 +12,10 @@ use crate::buffer::{Buf, ReadErr, Source, Step};
 use crate::handle::{Kind, SchedRef};
 use crate::hooks::{self, ReadFn};
 use crate::io::{self, check_obj, closed_err, eof_text, outcome_failure, pop_outcome, Base, Obj};
+use crate::lua::cfn;
 use crate::lua::{self, arg, check_integer, fail, ffi, opt_timeout, push_bytes, Ret, State, R};
 use crate::sched::READ;
-use crate::{cfn, sys, Funcs};
+use crate::{sys, Funcs};
 
 /// The reader's methods: one line per method.
 pub const METHODS: &Funcs = &[
@@ -80,10 +81,11 @@ impl Source for Input {
     }
 }
 
+/// The fields and the helpers below are `pub(crate)` for methods written in other files.
 pub struct Reader {
-    base: Base,
-    input: Input,
-    buf: Buf,
+    pub(crate) base: Base,
+    pub(crate) input: Input,
+    pub(crate) buf: Buf,
     /// The current wait is the fairness yield (spec/eco.md 3.2), not a readiness wait.
     fair: bool,
     /// The current wait was entered on the `drained` hint, without trying a read first: if it
@@ -112,7 +114,7 @@ impl Reader {
     ///
     /// # Safety
     /// `l` is the running state of the method.
-    unsafe fn prologue(&mut self, l: State, resumed: bool) -> Result<Option<Ret>, Ret> {
+    pub(crate) unsafe fn prologue(&mut self, l: State, resumed: bool) -> Result<Option<Ret>, Ret> {
         if self.base.closed {
             return Err(closed_err());
         }
@@ -150,7 +152,7 @@ impl Reader {
     ///
     /// # Safety
     /// `l` is the running state of the method.
-    unsafe fn wait_readable(&mut self, l: State, timeout: i64) -> R {
+    pub(crate) unsafe fn wait_readable(&mut self, l: State, timeout: i64) -> R {
         let owner = self.owner();
         // SAFETY: the contract.
         match unsafe { self.base.park(l, READ, timeout, owner) } {
@@ -166,7 +168,7 @@ impl Reader {
     ///
     /// # Safety
     /// `l` is the running state of the method.
-    unsafe fn finish(&mut self, l: State, step: Step<()>, timeout: i64) -> R {
+    pub(crate) unsafe fn finish(&mut self, l: State, step: Step<()>, timeout: i64) -> R {
         // SAFETY: the contract.
         unsafe {
             match step {

@@ -1142,6 +1142,20 @@ mod tests {
     }
 
     #[test]
+    fn long_waits_are_split_so_the_kernel_slack_cannot_make_them_late() {
+        let split = 50_000 * SLACK_DIVISOR;
+        assert_eq!(split_wait(-1, split), -1);
+        assert_eq!(split_wait(5_000_000, split), 5_000_000);
+        for t in [20_000_000i64, 100_000_000, 1_000_000_000, 3_600_000_000_000] {
+            let first = split_wait(t, split);
+            // even a niced task's slack (0.5% of the wait) ends the first wait before `t`
+            assert!(first + first / 200 < t, "{t}");
+            // and the rest is short enough for the fixed 50 us slack (or is split again)
+            assert!(t - first <= t / 64 + 1);
+        }
+    }
+
+    #[test]
     fn main_thread_cannot_park() {
         // SAFETY: the test's own state, closed at the end.
         unsafe {

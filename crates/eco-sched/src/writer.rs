@@ -8,9 +8,10 @@ use std::ffi::CStr;
 use crate::handle::{Kind, SchedRef};
 use crate::hooks::{self, WriteFn};
 use crate::io::{self, check_obj, closed_err, eof_text, outcome_failure, pop_outcome, Base, Obj};
+use crate::lua::cfn;
 use crate::lua::{self, arg, check_integer, err, fail, ffi, opt_timeout, Ret, State, R};
 use crate::sched::WRITE;
-use crate::{cfn, sys, Funcs};
+use crate::{sys, Funcs};
 
 /// The writer's methods: one line per method.
 pub const METHODS: &Funcs = &[
