@@ -86,8 +86,12 @@ pub unsafe fn call(
         Ok(Ok(r) | Err(r)) => r,
         Err(_) => Ret::Err("eco: internal error (Rust panic)".into(), false),
     };
-    // SAFETY: the caller's contract; `body`'s values are all dropped by now.
-    unsafe { finish(l, r, k) }
+    match r {
+        // the common case, inline: values returned
+        Ret::N(n) => n,
+        // SAFETY: the caller's contract; `body`'s values are all dropped by now.
+        r => unsafe { finish(l, r, k) },
+    }
 }
 
 /// Returns, yields or raises as `r` says.
@@ -95,6 +99,7 @@ pub unsafe fn call(
 /// # Safety
 /// `l` must be the running Lua state of a C function call, nothing with a destructor may be live
 /// in the caller's frames up to the C function, and `N(n)` means `n` values are on the stack.
+#[inline(never)]
 pub unsafe fn finish(l: State, r: Ret, k: ffi::lua_KFunction) -> c_int {
     // SAFETY: the function's contract: the jumps of lua_yieldk/lua_error skip no destructor
     // (the messages are dropped before them).

@@ -739,17 +739,25 @@ pub unsafe fn resume(s: SchedRef, l: State, co: State, co_idx: c_int, nargs: c_i
     let mut nres = 0;
     // SAFETY: the caller's contract; no scheduler borrow is live while the coroutine runs.
     let status = unsafe { ffi::lua_resume(co, l, nargs, &mut nres) };
-    let (watchdog_ns, resumed_at, tracked_ref) =
-        s.with(|s| (s.watchdog_ns, s.resumed_at, s.tracked_ref));
-    if watchdog_ns > 0 {
-        let elapsed = sys::coarse_now_ns() - resumed_at;
-        if elapsed > watchdog_ns {
-            // SAFETY: as above (the report may call the panic hook).
-            unsafe { watchdog_report(watchdog_ns, l, co, status, elapsed) };
+    let (overrun, tracked_ref) = s.with(|s| {
+        let overrun = if s.watchdog_ns > 0 {
+            let elapsed = sys::coarse_now_ns() - s.resumed_at;
+            (elapsed > s.watchdog_ns).then_some((s.watchdog_ns, elapsed))
+        } else {
+            None
+        };
+        // (a report runs Lua, during which `eco.all()` still lists the coroutine)
+        if fresh && overrun.is_none() {
+            s.inflight.pop();
         }
-    }
-    if fresh {
-        s.with(|s| s.inflight.pop());
+        (overrun, s.tracked_ref)
+    });
+    if let Some((watchdog_ns, elapsed)) = overrun {
+        // SAFETY: as above (the report may call the panic hook).
+        unsafe { watchdog_report(watchdog_ns, l, co, status, elapsed) };
+        if fresh {
+            s.with(|s| s.inflight.pop());
+        }
     }
     // SAFETY: `co` finished or yielded (its stack is ours to clean); the tracking table is a
     // registry table of this state.
