@@ -112,6 +112,13 @@ impl Sched {
         let a = self.abi();
         (a.now_ms)(a.sched)
     }
+
+    /// Registers a native hook function (`kind`: [`crate::HOOK_READ`]/[`crate::HOOK_WRITE`]) so
+    /// that `eco.reader`/`eco.writer` accept it (see [`crate::RegisterHookFn`]).
+    pub fn register_hook(&self, hook: *mut std::ffi::c_void, kind: u32) -> bool {
+        let a = self.abi();
+        (a.register_hook)(a.sched, hook, kind) == 1
+    }
 }
 
 /// Seconds to the scheduler's millisecond timeout (`-1` = none), as spec/eco.md section 1 says.
@@ -150,39 +157,55 @@ impl Sched {
 }
 
 /// The ABI table from upvalue 1 of a closure made by `park_functions`.
+///
+/// # Safety
+/// `l` is running a C function made by `park_functions` (upvalue 1 = the published table).
 unsafe fn upvalue_abi<'a>(l: *mut ffi::lua_State) -> &'a EcoAbi {
-    &*(ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const EcoAbi)
+    // SAFETY: the contract; the table lives as long as the Lua state.
+    unsafe { &*(ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const EcoAbi) }
 }
 
+/// `park([timeout]) -> token`.
+///
+/// # Safety
+/// Called by Lua as a closure made by `park_functions`.
 unsafe extern "C-unwind" fn lua_park(l: *mut ffi::lua_State) -> c_int {
-    // SAFETY (whole body): `l` is the running coroutine; nothing with a destructor is alive
-    // when `lua_error` jumps.
-    let abi = upvalue_abi(l);
-    let mut isnum = 0;
-    let t = ffi::lua_tonumberx(l, 1, &mut isnum);
-    let timeout = if isnum != 0 { Some(t) } else { None };
-    let r = (abi.park)(abi.sched, l.cast(), -1, 0, timeout_ms(timeout));
-    if r > 0 {
-        ffi::lua_pushinteger(l, r);
-        return 1;
+    // SAFETY: Lua calls this closure (made by `park_functions`) with the running coroutine;
+    // nothing with a destructor is alive when `lua_error` jumps.
+    unsafe {
+        let abi = upvalue_abi(l);
+        let mut isnum = 0;
+        let t = ffi::lua_tonumberx(l, 1, &mut isnum);
+        let timeout = if isnum != 0 { Some(t) } else { None };
+        let r = (abi.park)(abi.sched, l.cast(), -1, 0, timeout_ms(timeout));
+        if r > 0 {
+            ffi::lua_pushinteger(l, r);
+            return 1;
+        }
+        let msg: &std::ffi::CStr = if r == crate::PARK_NOT_YIELDABLE {
+            c"attempt to yield from outside a coroutine"
+        } else {
+            c"eco: cannot park the coroutine"
+        };
+        ffi::luaL_where(l, 1);
+        ffi::lua_pushstring(l, msg.as_ptr());
+        ffi::lua_concat(l, 2);
+        ffi::lua_error(l)
     }
-    let msg: &std::ffi::CStr = if r == crate::PARK_NOT_YIELDABLE {
-        c"attempt to yield from outside a coroutine"
-    } else {
-        c"eco: cannot park the coroutine"
-    };
-    ffi::luaL_where(l, 1);
-    ffi::lua_pushstring(l, msg.as_ptr());
-    ffi::lua_concat(l, 2);
-    ffi::lua_error(l)
 }
 
+/// `wake(token) -> boolean`.
+///
+/// # Safety
+/// As for `lua_park`.
 unsafe extern "C-unwind" fn lua_wake(l: *mut ffi::lua_State) -> c_int {
     // SAFETY: as for `lua_park`; only integers cross.
-    let abi = upvalue_abi(l);
-    let token = ffi::lua_tointeger(l, 1);
-    let ok = (abi.wake)(abi.sched, token) == 1;
-    ffi::lua_pushboolean(l, ok as c_int);
+    unsafe {
+        let abi = upvalue_abi(l);
+        let token = ffi::lua_tointeger(l, 1);
+        let ok = (abi.wake)(abi.sched, token) == 1;
+        ffi::lua_pushboolean(l, ok as c_int);
+    }
     1
 }
 
@@ -213,25 +236,31 @@ pub fn raising(lua: &Lua, f: Function) -> mlua::Result<Function> {
     }
 }
 
+/// The C closure made by [`raising`].
+///
+/// # Safety
+/// Called by Lua as a C function, with `f` and the marker as upvalues 1 and 2.
 unsafe extern "C-unwind" fn lua_raising(l: *mut ffi::lua_State) -> c_int {
-    // SAFETY (whole body): `l` is the running state; only C API calls, nothing with a
-    // destructor is alive when `lua_error`/`luaL_argerror` jump.
-    let nargs = ffi::lua_gettop(l);
-    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
-    ffi::lua_insert(l, 1);
-    ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
-    let nres = ffi::lua_gettop(l);
-    if nres >= 3
-        && ffi::lua_type(l, 1) == ffi::LUA_TLIGHTUSERDATA
-        && ffi::lua_touserdata(l, 1) == ffi::lua_touserdata(l, ffi::lua_upvalueindex(2))
-    {
-        let n = ffi::lua_tointeger(l, 2);
-        if n > 0 {
-            let msg = ffi::lua_tolstring(l, 3, std::ptr::null_mut());
-            return ffi::luaL_argerror(l, n as c_int, msg);
+    // SAFETY: `l` is the running state; only C API calls, nothing with a destructor is alive
+    // when `lua_error`/`luaL_argerror` jump.
+    unsafe {
+        let nargs = ffi::lua_gettop(l);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
+        let nres = ffi::lua_gettop(l);
+        if nres >= 3
+            && ffi::lua_type(l, 1) == ffi::LUA_TLIGHTUSERDATA
+            && ffi::lua_touserdata(l, 1) == ffi::lua_touserdata(l, ffi::lua_upvalueindex(2))
+        {
+            let n = ffi::lua_tointeger(l, 2);
+            if n > 0 {
+                let msg = ffi::lua_tolstring(l, 3, std::ptr::null_mut());
+                return ffi::luaL_argerror(l, n as c_int, msg);
+            }
+            ffi::lua_settop(l, 3);
+            ffi::lua_error(l)
         }
-        ffi::lua_settop(l, 3);
-        ffi::lua_error(l)
+        nres
     }
-    nres
 }

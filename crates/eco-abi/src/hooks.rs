@@ -12,9 +12,11 @@
 //! `ctx` (keep the owning Lua object referenced from the same table as the reader/writer, and make
 //! the stream report an error rather than dropping the `Hooked` when the user "frees" it early).
 
+use std::collections::BTreeSet;
 use std::ffi::{c_char, c_void, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
+use std::sync::{Mutex, MutexGuard};
 
 use crate::{ReadHook, WriteHook};
 
@@ -51,6 +53,15 @@ pub struct Hooked<T: HookStream> {
     ptr: NonNull<Slot<T>>,
 }
 
+/// Addresses of the live slots of this `.so`: `ctx` arrives as a light userdata, which Lua code
+/// can also make (`debug.upvalueid`), so a trampoline dereferences it only if it is one of
+/// these. (Bookkeeping of this copy of the code's own allocations, not scheduler state.)
+static LIVE: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
+
+fn live() -> MutexGuard<'static, BTreeSet<usize>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn tag_of<T: HookStream>() -> usize {
     read_trampoline::<T> as ReadHook as usize
 }
@@ -62,9 +73,9 @@ impl<T: HookStream> Hooked<T> {
             err: CString::default(),
             stream,
         });
-        Hooked {
-            ptr: NonNull::from(Box::leak(slot)),
-        }
+        let ptr = NonNull::from(Box::leak(slot));
+        live().insert(ptr.as_ptr() as usize);
+        Hooked { ptr }
     }
 
     pub fn get(&self) -> &T {
@@ -97,6 +108,7 @@ impl<T: HookStream> Hooked<T> {
 
 impl<T: HookStream> Drop for Hooked<T> {
     fn drop(&mut self) {
+        live().remove(&(self.ptr.as_ptr() as usize));
         // SAFETY: `ptr` was produced by `Box::leak` in `new` and is released exactly once, here.
         drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
     }
@@ -123,15 +135,15 @@ fn finish<T>(
 /// The `Slot<T>` behind a hook's `ctx`, if `ctx` is one (non-null, with `T`'s tag).
 ///
 /// # Safety
-/// `ctx` must be null or a pointer produced by `Hooked::ctx` that is still alive.
+/// The slot must not be borrowed elsewhere while the result is used (the core calls hooks one at
+/// a time on the Lua thread).
 unsafe fn slot_of<'a, T: HookStream>(ctx: *mut c_void) -> Option<&'a mut Slot<T>> {
-    if ctx.is_null() {
+    if ctx.is_null() || !live().contains(&(ctx as usize)) {
         return None;
     }
-    // SAFETY: `ctx` is a light userdata that our native modules produce with `Hooked::ctx` and
-    // pair with the matching hook (Lua code cannot forge such pointers); `Slot` is `repr(C)` with
-    // `tag` first, so reading that word is valid for any `Slot<_>`, and a foreign stream type is
-    // rejected before the rest is interpreted.
+    // SAFETY: `ctx` is the address of a live `Slot<_>` of this `.so` (checked above); `Slot` is
+    // `repr(C)` with `tag` first, so reading that word is valid for any `Slot<_>`, and a foreign
+    // stream type is rejected before the rest is interpreted.
     if unsafe { *(ctx as *const usize) } != tag_of::<T>() {
         return None;
     }
@@ -152,6 +164,11 @@ unsafe fn set_err(err: *mut *const c_char, msg: *const c_char) {
     }
 }
 
+/// The [`ReadHook`] of streams of type `T`.
+///
+/// # Safety
+/// Called by the core as a read hook: `buf` is valid for `len` writable bytes and `err` is null
+/// or a valid out-pointer (`ctx` is checked here).
 unsafe extern "C-unwind" fn read_trampoline<T: HookStream>(
     buf: *mut u8,
     len: usize,
@@ -174,6 +191,11 @@ unsafe extern "C-unwind" fn read_trampoline<T: HookStream>(
     n
 }
 
+/// The [`WriteHook`] of streams of type `T`.
+///
+/// # Safety
+/// Called by the core as a write hook: `buf` holds `len` readable bytes and `err` is null or a
+/// valid out-pointer (`ctx` is checked here).
 unsafe extern "C-unwind" fn write_trampoline<T: HookStream>(
     buf: *const u8,
     len: usize,
@@ -247,8 +269,10 @@ mod tests {
         let mut e: *const c_char = std::ptr::null();
         // SAFETY: calling the hook as the core does.
         let n = unsafe { f(buf.as_mut_ptr(), buf.len(), ctx, &mut e) };
-        let msg =
-            (!e.is_null()).then(|| unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned());
+        let msg = (!e.is_null()).then(|| {
+            // SAFETY: a non-null `e` is the slot's NUL-terminated message.
+            unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+        });
         (n, msg)
     }
 
@@ -258,8 +282,10 @@ mod tests {
         let mut e: *const c_char = std::ptr::null();
         // SAFETY: calling the hook as the core does.
         let n = unsafe { f(buf.as_ptr(), buf.len(), ctx, &mut e) };
-        let msg =
-            (!e.is_null()).then(|| unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned());
+        let msg = (!e.is_null()).then(|| {
+            // SAFETY: a non-null `e` is the slot's NUL-terminated message.
+            unsafe { CStr::from_ptr(e) }.to_string_lossy().into_owned()
+        });
         (n, msg)
     }
 
@@ -311,5 +337,23 @@ mod tests {
         assert_eq!(n, -(libc::EINVAL as isize));
         let (n, _) = call_read(Hooked::<Other>::read_fn(), o.ctx(), &mut buf);
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_ctx_that_is_not_a_live_stream_is_rejected_unread() {
+        let mut buf = [0u8; 4];
+        // an address that is not a slot (it holds the right tag, even)
+        let mut fake = [tag_of::<Other>(), 0, 0, 0];
+        let (n, _) = call_read(
+            Hooked::<Other>::read_fn(),
+            fake.as_mut_ptr().cast(),
+            &mut buf,
+        );
+        assert_eq!(n, -(libc::EINVAL as isize));
+        let o = Hooked::new(Other);
+        let ctx = o.ctx();
+        drop(o);
+        let (n, _) = call_read(Hooked::<Other>::read_fn(), ctx, &mut buf);
+        assert_eq!(n, -(libc::EINVAL as isize), "a dropped stream's ctx");
     }
 }

@@ -59,6 +59,16 @@ pub type WakeFn = extern "C-unwind" fn(sched: *mut c_void, token: i64) -> c_int;
 pub type FinishFn = extern "C-unwind" fn(sched: *mut c_void, token: i64) -> c_int;
 /// Monotonic milliseconds as the scheduler's timers see them.
 pub type NowFn = extern "C-unwind" fn(sched: *mut c_void) -> i64;
+/// Accepts `hook` (a [`ReadHook`] for [`HOOK_READ`], a [`WriteHook`] for [`HOOK_WRITE`], as a
+/// data pointer) in the hook position of `eco.reader`/`eco.writer`: the core calls only hook
+/// functions registered this way, so a light userdata made by Lua code (`debug.upvalueid`) is
+/// rejected instead of called. Returns 1 if accepted.
+pub type RegisterHookFn =
+    extern "C-unwind" fn(sched: *mut c_void, hook: *mut c_void, kind: u32) -> c_int;
+
+/// `kind` of [`RegisterHookFn`].
+pub const HOOK_READ: u32 = 1;
+pub const HOOK_WRITE: u32 = 2;
 
 #[repr(C)]
 pub struct EcoAbi {
@@ -70,11 +80,20 @@ pub struct EcoAbi {
     pub cancel: WakeFn,
     pub finish: FinishFn,
     pub now_ms: NowFn,
+    /// Added after the first release: check `struct_size` before use.
+    pub register_hook: RegisterHookFn,
 }
 
 /// Native read hook (spec/eco.md 10.6): returns bytes produced (> 0), 0 at end of stream,
 /// `-EAGAIN` to wait for readability, any other negative value for failure with `*err` set to a
 /// NUL-terminated message that stays valid until the next call on the same `ctx`.
+///
+/// A hook must not call into Lua (it runs while the reader object is borrowed). The core calls
+/// only hooks registered with [`EcoAbi::register_hook`].
+///
+/// # Safety
+/// `buf` must be valid for `len` writable bytes, `err` null or a valid out-pointer, and `ctx`
+/// what the hook's module paired it with.
 pub type ReadHook = unsafe extern "C-unwind" fn(
     buf: *mut u8,
     len: usize,
@@ -83,6 +102,9 @@ pub type ReadHook = unsafe extern "C-unwind" fn(
 ) -> isize;
 /// Native write hook: returns bytes written (>= 0), `-EAGAIN` to wait for writability, other
 /// negative values for failure with `*err` set as for [`ReadHook`].
+///
+/// # Safety
+/// `buf` must hold `len` readable bytes; `err` and `ctx` as for [`ReadHook`].
 pub type WriteHook = unsafe extern "C-unwind" fn(
     buf: *const u8,
     len: usize,
@@ -167,7 +189,7 @@ mod tests {
         );
         assert_eq!(
             std::mem::size_of::<EcoAbi>(),
-            8 + 6 * std::mem::size_of::<usize>()
+            8 + 7 * std::mem::size_of::<usize>()
         );
     }
 }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use eco_abi::{EcoAbi, WAIT_CANCELED, WAIT_PENDING, WAIT_TIMEOUT, WAIT_WOKEN};
 
+use crate::handle::SchedRef;
 use crate::lua::{ffi, push_str, State};
 use crate::sys;
 use crate::timer::TimerHeap;
@@ -63,8 +64,6 @@ enum Ready {
 }
 
 pub struct Sched {
-    /// The table published under "eco.abi"; `abi.sched` points back at this struct.
-    pub abi: EcoAbi,
     /// The state's main thread (lives as long as the state), for registry access from the ABI.
     pub main: State,
     ep: i32,
@@ -84,11 +83,28 @@ pub struct Sched {
     pub quit: bool,
     pub watchdog_ns: i64,
     pub resumed_at: i64,
-    /// Metatables of the core's userdata types (type name, metatable), for `io::test_obj`.
-    pub udata_mts: [(*const std::ffi::c_char, *const std::ffi::c_void); 3],
     pub pid: i32,
     have_pwait2: bool,
+    /// Waits longer than this are split in two (see [`split_wait`]).
+    slack_split_ns: i64,
     events: Vec<libc::epoll_event>,
+    /// Native read/write hook functions registered through the ABI (`hooks.rs`).
+    pub hooks: Vec<(usize, u32)>,
+}
+
+/// The ABI table the core publishes (`sched` is filled in by `handle::Core::new`).
+pub fn abi_table() -> EcoAbi {
+    EcoAbi {
+        abi_version: eco_abi::ABI_VERSION,
+        struct_size: std::mem::size_of::<EcoAbi>() as u32,
+        sched: std::ptr::null_mut(),
+        park: abi_park,
+        wake: abi_wake,
+        cancel: abi_cancel,
+        finish: abi_finish,
+        now_ms: abi_now_ms,
+        register_hook: crate::hooks::abi_register_hook,
+    }
 }
 
 fn token_of(idx: usize, gen: u32) -> i64 {
@@ -96,7 +112,7 @@ fn token_of(idx: usize, gen: u32) -> i64 {
 }
 
 impl Sched {
-    pub fn new(main: State) -> Result<Box<Sched>, i32> {
+    pub fn new(main: State) -> Result<Sched, i32> {
         let ep = sys::epoll_create()?;
         let wake_fd = match sys::eventfd() {
             Ok(fd) => fd,
@@ -106,17 +122,7 @@ impl Sched {
             }
         };
         sys::epoll_ctl(ep, libc::EPOLL_CTL_ADD, wake_fd, READ, WAKE_DATA)?;
-        let mut s = Box::new(Sched {
-            abi: EcoAbi {
-                abi_version: eco_abi::ABI_VERSION,
-                struct_size: std::mem::size_of::<EcoAbi>() as u32,
-                sched: std::ptr::null_mut(),
-                park: abi_park,
-                wake: abi_wake,
-                cancel: abi_cancel,
-                finish: abi_finish,
-                now_ms: abi_now_ms,
-            },
+        Ok(Sched {
             main,
             ep,
             wake_fd,
@@ -134,16 +140,19 @@ impl Sched {
             quit: false,
             watchdog_ns: DEFAULT_WATCHDOG_MS * 1_000_000,
             resumed_at: 0,
-            udata_mts: [(std::ptr::null(), std::ptr::null()); 3],
             pid: sys::getpid(),
             have_pwait2: true,
+            slack_split_ns: sys::timer_slack_ns().saturating_mul(SLACK_DIVISOR),
             events: vec![libc::epoll_event { events: 0, u64: 0 }; 256],
-        });
-        s.abi.sched = (&mut *s as *mut Sched).cast();
-        Ok(s)
+            hooks: Vec::new(),
+        })
     }
 
-    /// Drops all inherited state after fork (spec/eco.md `_init`). Parked coroutines are released.
+    /// Drops all inherited state after fork (spec/eco.md `_init`). Parked coroutines are released;
+    /// the caller replaces the tracking table (that allocates, so not under a borrow).
+    ///
+    /// # Safety
+    /// `l` is a thread of the scheduler's state (only `luaL_unref` is called on it).
     pub unsafe fn reset_after_fork(&mut self, l: State) -> Result<(), i32> {
         let ep = sys::epoll_create()?;
         let wake_fd = sys::eventfd()?;
@@ -154,12 +163,14 @@ impl Sched {
         self.wake_fd = wake_fd;
         for w in self.waits.iter() {
             if w.state != WaitState::Free {
-                ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref);
+                // SAFETY: the contract; the reference is the wait's own.
+                unsafe { ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref) };
             }
         }
         for r in self.ready.drain(..) {
             if let Ready::Plain(r) = r {
-                ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, r);
+                // SAFETY: the contract; the reference is the queue entry's own.
+                unsafe { ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, r) };
             }
         }
         self.waits.clear();
@@ -169,12 +180,6 @@ impl Sched {
         self.pending = 0;
         self.fds.clear();
         self.fd_waiters = 0;
-        ffi::lua_newtable(l);
-        ffi::lua_rawseti(
-            l,
-            ffi::LUA_REGISTRYINDEX,
-            self.tracked_ref as ffi::lua_Integer,
-        );
         self.tracked_count = 0;
         self.inflight.clear();
         self.quit = false;
@@ -221,6 +226,10 @@ impl Sched {
     }
 
     /// Parks coroutine `co` (which must be the running one). `timeout_ns < 0`: none; `fd < 0`: no fd.
+    ///
+    /// # Safety
+    /// `co` is a thread of the scheduler's state with room for one value (it is referenced from
+    /// the registry with `lua_pushthread` + `luaL_ref`, which run no Lua code).
     pub unsafe fn park(
         &mut self,
         co: State,
@@ -228,10 +237,14 @@ impl Sched {
         events: u32,
         timeout_ns: i64,
     ) -> Result<i64, i64> {
-        self.park_owned(co, fd, events, timeout_ns, 0)
+        // SAFETY: the same contract.
+        unsafe { self.park_owned(co, fd, events, timeout_ns, 0) }
     }
 
     /// [`Sched::park`] for a wrapper object `owner` (its address; 0 = unknown).
+    ///
+    /// # Safety
+    /// As for [`Sched::park`].
     pub unsafe fn park_owned(
         &mut self,
         co: State,
@@ -240,7 +253,8 @@ impl Sched {
         timeout_ns: i64,
         owner: usize,
     ) -> Result<i64, i64> {
-        if ffi::lua_isyieldable(co) == 0 {
+        // SAFETY: the contract.
+        if unsafe { ffi::lua_isyieldable(co) } == 0 {
             return Err(eco_abi::PARK_NOT_YIELDABLE);
         }
         if fd >= 0 {
@@ -278,8 +292,11 @@ impl Sched {
                 self.waits.len() - 1
             }
         };
-        ffi::lua_pushthread(co);
-        let co_ref = ffi::luaL_ref(co, ffi::LUA_REGISTRYINDEX);
+        // SAFETY: the contract.
+        let co_ref = unsafe {
+            ffi::lua_pushthread(co);
+            ffi::luaL_ref(co, ffi::LUA_REGISTRYINDEX)
+        };
         let w = &mut self.waits[idx];
         w.gen = w.gen.wrapping_add(1);
         w.state = WaitState::Pending;
@@ -390,6 +407,9 @@ impl Sched {
     }
 
     /// Removes a wait without resuming its coroutine (object collected, or the coroutine gave up).
+    ///
+    /// # Safety
+    /// `l` is a thread of the scheduler's state (only `luaL_unref` is called on it).
     pub unsafe fn abandon(&mut self, l: State, token: i64) -> c_int {
         let Some(i) = self.slot(token) else {
             return WAIT_PENDING;
@@ -405,16 +425,16 @@ impl Sched {
             }
         };
         let w = &mut self.waits[i];
-        ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref);
+        // SAFETY: the contract; the reference is the wait's own.
+        unsafe { ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, w.co_ref) };
         w.state = WaitState::Free;
         w.co_ref = ffi::LUA_NOREF;
         self.free.push(i as u32);
         outcome
     }
 
-    /// `eco._resume(co)`: the thread value is on top of `l`'s stack and is consumed.
-    pub unsafe fn queue_plain(&mut self, l: State) {
-        let r = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX);
+    /// `eco._resume(co)`: queues the thread held by registry reference `r` (resumed with no value).
+    pub fn queue_plain(&mut self, r: c_int) {
         self.ready.push_back(Ready::Plain(r));
     }
 
@@ -434,11 +454,13 @@ impl Sched {
         }
     }
 
-    /// Resumes everything in the ready queue, including what gets queued meanwhile.
-    pub unsafe fn drain(&mut self, l: State) {
+    /// Takes the next runnable entry off the ready queue, skipping stale ones: the coroutine's
+    /// registry reference (now owned by the caller), and the outcome to resume it with (`None`:
+    /// no value).
+    fn next_ready(&mut self) -> Option<(c_int, Option<c_int>)> {
         while let Some(r) = self.ready.pop_front() {
-            let (co_ref, nargs, outcome) = match r {
-                Ready::Plain(r) => (r, 0, 0),
+            match r {
+                Ready::Plain(r) => return Some((r, None)),
                 Ready::Wait(tok) => {
                     let Some(i) = self.slot(tok) else { continue };
                     let w = &mut self.waits[i];
@@ -448,25 +470,13 @@ impl Sched {
                     w.state = WaitState::Free;
                     let r = w.co_ref;
                     w.co_ref = ffi::LUA_NOREF;
+                    let outcome = w.outcome;
                     self.free.push(i as u32);
-                    (r, 1, w.outcome)
+                    return Some((r, Some(outcome)));
                 }
-            };
-            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, co_ref as ffi::lua_Integer);
-            ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, co_ref);
-            let co = ffi::lua_tothread(l, -1);
-            if co.is_null() || ffi::lua_status(co) != ffi::LUA_YIELD {
-                // Resumed elsewhere meanwhile, or dead: nothing to continue.
-                ffi::lua_pop(l, 1);
-                continue;
             }
-            if nargs == 1 {
-                ffi::lua_pushinteger(co, outcome as ffi::lua_Integer);
-            }
-            let idx = ffi::lua_gettop(l);
-            resume(self, l, co, idx, nargs, false);
-            ffi::lua_pop(l, 1);
         }
+        None
     }
 
     pub fn next_timeout_ns(&mut self) -> i64 {
@@ -489,24 +499,32 @@ impl Sched {
         }
     }
 
-    /// Dispatches one epoll event (spec/eco.md 3.1 step 7).
-    unsafe fn dispatch(&mut self, l: State, fd: i32, ev: u32) {
+    /// The read half of dispatching an epoll event: queues the fd's read waiter if the event
+    /// concerns it, returning its token (0: none queued). `None`: the fd is unknown (dropped).
+    fn dispatch_read(&mut self, fd: i32, ev: u32) -> Option<i64> {
         let (err, hup) = (libc::EPOLLERR as u32, libc::EPOLLHUP as u32);
         if fd < 0 || fd as usize >= self.fds.len() {
             let _ = sys::epoll_ctl(self.ep, libc::EPOLL_CTL_DEL, fd, 0, 0);
-            return;
+            return None;
         }
         let rtok = self.fds[fd as usize].read;
-        let woke_read = ev & (READ | err | hup) != 0 && rtok != 0;
-        if woke_read {
+        if ev & (READ | err | hup) != 0 && rtok != 0 {
             self.wake(rtok, WAIT_WOKEN, false);
-            self.drain(l);
+            Some(rtok)
+        } else {
+            Some(0)
         }
+    }
+
+    /// The write half, after the read waiter ran: queues the write waiter unless it is the object
+    /// just resumed (`rtok`), then drops epoll interest nobody waits for any more.
+    fn dispatch_write(&mut self, fd: i32, ev: u32, rtok: i64) {
+        let (err, hup) = (libc::EPOLLERR as u32, libc::EPOLLHUP as u32);
         if fd as usize >= self.fds.len() {
             return;
         }
         let wtok = self.fds[fd as usize].write;
-        if ev & (WRITE | err | hup) != 0 && wtok != 0 && !(woke_read && wtok == rtok) {
+        if ev & (WRITE | err | hup) != 0 && wtok != 0 && !(rtok != 0 && wtok == rtok) {
             self.wake(wtok, WAIT_WOKEN, false);
         }
         // Drop interest nobody waits for any more, so a level-triggered fd does not spin.
@@ -527,65 +545,170 @@ impl Sched {
         }
     }
 
-    /// `eco.loop()`. Returns an OS error text if the readiness wait fails.
-    pub unsafe fn run_loop(&mut self, l: State) -> Result<(), String> {
-        self.quit = false;
-        let saved = install_signals(self.wake_fd);
+    /// Whether the loop has nothing left to wait for (spec/eco.md 3.1 step 5).
+    fn idle(&self) -> bool {
+        self.pending == 0 && self.ready.is_empty()
+    }
+
+    /// One readiness wait of at most `timeout_ns` (split as [`split_wait`] says) into the event
+    /// buffer, which is taken out of the scheduler: the events are dispatched while coroutines
+    /// run, and a nested loop (eco.loop() from a resumed coroutine) uses a buffer of its own.
+    fn wait_events(&mut self, timeout_ns: i64) -> Result<Vec<libc::epoll_event>, i32> {
+        let mut events = std::mem::take(&mut self.events);
+        if events.is_empty() {
+            events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+        }
+        let timeout = split_wait(timeout_ns, self.slack_split_ns);
+        match sys::epoll_wait(self.ep, &mut events, timeout, &mut self.have_pwait2) {
+            Ok(n) => {
+                events.truncate(n);
+                Ok(events)
+            }
+            Err(libc::EINTR) => {
+                events.clear();
+                Ok(events)
+            }
+            Err(e) => {
+                self.give_back(events);
+                Err(e)
+            }
+        }
+    }
+
+    /// Returns the event buffer taken by [`Sched::wait_events`].
+    fn give_back(&mut self, mut events: Vec<libc::epoll_event>) {
+        if self.events.is_empty() {
+            events.resize(256, libc::epoll_event { events: 0, u64: 0 });
+            self.events = events;
+        }
+    }
+}
+
+/// The kernel lets a timed wait end late by its timer slack: 0.1% of the timeout (0.5% for a
+/// niced task), at least the thread's `timer_slack_ns` (50 us by default), so a 1 s sleep may
+/// end 1 ms late. Waits longer than `split_ns` (where the proportional slack takes over) first
+/// wait 1/64 less, which ends before the deadline even with the slack; the loop then waits the
+/// rest, whose slack is the small fixed one. The process-wide slack itself is left alone
+/// (`PR_SET_TIMERSLACK` would change it for every thread of the host program).
+pub fn split_wait(timeout_ns: i64, split_ns: i64) -> i64 {
+    if timeout_ns > split_ns {
+        timeout_ns - timeout_ns / 64
+    } else {
+        timeout_ns
+    }
+}
+
+/// `split_wait` threshold = timer slack x this (the kernel's divisor for a niced task).
+const SLACK_DIVISOR: i64 = 200;
+
+/// Resumes everything in the ready queue, including what gets queued meanwhile.
+///
+/// # Safety
+/// `l` is a thread of the scheduler's Lua state with room for a few values.
+pub unsafe fn drain(s: SchedRef, l: State) {
+    while let Some((co_ref, outcome)) = s.with(|s| s.next_ready()) {
+        // SAFETY: `co_ref` is a registry reference to a thread, owned by us now; nothing in
+        // scheduler state is borrowed while the coroutine runs.
+        unsafe {
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, co_ref as ffi::lua_Integer);
+            ffi::luaL_unref(l, ffi::LUA_REGISTRYINDEX, co_ref);
+            let co = ffi::lua_tothread(l, -1);
+            if co.is_null() || ffi::lua_status(co) != ffi::LUA_YIELD {
+                // Resumed elsewhere meanwhile, or dead: nothing to continue.
+                ffi::lua_pop(l, 1);
+                continue;
+            }
+            let nargs = match outcome {
+                Some(o) => {
+                    ffi::lua_pushinteger(co, o as ffi::lua_Integer);
+                    1
+                }
+                None => 0,
+            };
+            let idx = ffi::lua_gettop(l);
+            resume(s, l, co, idx, nargs, false);
+            ffi::lua_pop(l, 1);
+        }
+    }
+}
+
+/// Dispatches one epoll event (spec/eco.md 3.1 step 7).
+///
+/// # Safety
+/// As for [`drain`].
+unsafe fn dispatch(s: SchedRef, l: State, fd: i32, ev: u32) {
+    let Some(rtok) = s.with(|s| s.dispatch_read(fd, ev)) else {
+        return;
+    };
+    if rtok != 0 {
+        // SAFETY: the caller's contract.
+        unsafe { drain(s, l) };
+    }
+    s.with(|s| s.dispatch_write(fd, ev, rtok));
+}
+
+/// `eco.loop()`. Returns an OS error text if the readiness wait fails.
+///
+/// # Safety
+/// As for [`drain`].
+pub unsafe fn run_loop(s: SchedRef, l: State) -> Result<(), String> {
+    let wake_fd = s.with(|s| {
+        s.quit = false;
+        s.wake_fd
+    });
+    let saved = install_signals(wake_fd);
+    // SAFETY: (this block and the loop's) the caller's contract; no scheduler borrow is live
+    // while the child hook or a coroutine runs.
+    unsafe {
         // A child that exited before the loop started sent its SIGCHLD to nobody: reap it now
         // (issue 3: such a child must not stay a zombie).
         reap_children(l);
-        let mut result = Ok(());
-        loop {
-            self.expire_timers();
-            if SIGCHLD_SEEN.swap(false, Ordering::SeqCst) {
-                reap_children(l);
-            }
-            self.drain(l);
-            if self.quit {
+    }
+    let mut result = Ok(());
+    loop {
+        s.with(|s| s.expire_timers());
+        if SIGCHLD_SEEN.swap(false, Ordering::SeqCst) {
+            // SAFETY: as above.
+            unsafe { reap_children(l) };
+        }
+        // SAFETY: as above.
+        unsafe { drain(s, l) };
+        let (quit, idle, timeout, fd_waiters) =
+            s.with(|s| (s.quit, s.idle(), s.next_timeout_ns(), s.fd_waiters));
+        if quit || idle {
+            break;
+        }
+        if timeout == 0 && fd_waiters == 0 {
+            continue;
+        }
+        let events = match s.with(|s| s.wait_events(timeout)) {
+            Ok(ev) => ev,
+            Err(e) => {
+                result = Err(eco_abi::strerror(e));
                 break;
             }
-            if self.pending == 0 && self.ready.is_empty() {
-                break;
-            }
-            let timeout = self.next_timeout_ns();
-            if timeout == 0 && self.fd_waiters == 0 {
+        };
+        for ev in &events {
+            let (bits, data) = (ev.events, ev.u64);
+            if data == WAKE_DATA {
+                let mut b = [0u8; 8];
+                let _ = sys::read(wake_fd, &mut b);
                 continue;
             }
-            let mut events = std::mem::take(&mut self.events);
-            if events.is_empty() {
-                // A nested loop (eco.loop() from a coroutine resumed by an outer dispatch): the
-                // outer level holds the buffer.
-                events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
-            }
-            let n = match sys::epoll_wait(self.ep, &mut events, timeout, &mut self.have_pwait2) {
-                Ok(n) => n,
-                Err(libc::EINTR) => 0,
-                Err(e) => {
-                    self.events = events;
-                    result = Err(eco_abi::strerror(e));
-                    break;
-                }
-            };
-            for ev in &events[..n] {
-                let (bits, data) = (ev.events, ev.u64);
-                if data == WAKE_DATA {
-                    let mut b = [0u8; 8];
-                    let _ = sys::read(self.wake_fd, &mut b);
-                    continue;
-                }
-                self.dispatch(l, data as i32, bits);
-            }
-            self.events = events;
-            if SIGINT_SEEN.load(Ordering::SeqCst) {
-                break;
-            }
+            // SAFETY: as above.
+            unsafe { dispatch(s, l, data as i32, bits) };
         }
-        restore_signals(saved);
-        if SIGCHLD_SEEN.swap(false, Ordering::SeqCst) {
-            reap_children(l);
+        s.with(|s| s.give_back(events));
+        if SIGINT_SEEN.load(Ordering::SeqCst) {
+            break;
         }
-        result
     }
+    restore_signals(saved);
+    if SIGCHLD_SEEN.swap(false, Ordering::SeqCst) {
+        // SAFETY: as above.
+        unsafe { reap_children(l) };
+    }
+    result
 }
 
 impl Drop for Sched {
@@ -599,116 +722,157 @@ impl Drop for Sched {
 
 /// Resumes `co` (whose thread value is at `co_idx` on `l`) with `nargs` values already pushed on
 /// it. `fresh` marks a coroutine just created by `eco.run` (tracked only once it yields).
-pub unsafe fn resume(s: *mut Sched, l: State, co: State, co_idx: c_int, nargs: c_int, fresh: bool) {
+///
+/// # Safety
+/// `l` is a thread of the scheduler's state with room for a few values; `co` is a coroutine of
+/// that state that can be resumed with the `nargs` values on top of its stack.
+pub unsafe fn resume(s: SchedRef, l: State, co: State, co_idx: c_int, nargs: c_int, fresh: bool) {
     // the coarse clock: this only measures run time against the 300 ms fairness slice and the
     // watchdog's seconds, and it is read twice per resume
     let start = sys::coarse_now_ns();
-    (*s).resumed_at = start;
-    if fresh {
-        (*s).inflight.push(co);
-    }
+    s.with(|s| {
+        s.resumed_at = start;
+        if fresh {
+            s.inflight.push(co);
+        }
+    });
     let mut nres = 0;
-    let status = ffi::lua_resume(co, l, nargs, &mut nres);
-    let s = &mut *s;
-    if s.watchdog_ns > 0 {
-        let elapsed = sys::coarse_now_ns() - s.resumed_at;
-        if elapsed > s.watchdog_ns {
-            watchdog_report(s, l, co, status, elapsed);
+    // SAFETY: the caller's contract; no scheduler borrow is live while the coroutine runs.
+    let status = unsafe { ffi::lua_resume(co, l, nargs, &mut nres) };
+    let (overrun, tracked_ref) = s.with(|s| {
+        let overrun = if s.watchdog_ns > 0 {
+            let elapsed = sys::coarse_now_ns() - s.resumed_at;
+            (elapsed > s.watchdog_ns).then_some((s.watchdog_ns, elapsed))
+        } else {
+            None
+        };
+        // (a report runs Lua, during which `eco.all()` still lists the coroutine)
+        if fresh && overrun.is_none() {
+            s.inflight.pop();
+        }
+        (overrun, s.tracked_ref)
+    });
+    if let Some((watchdog_ns, elapsed)) = overrun {
+        // SAFETY: as above (the report may call the panic hook).
+        unsafe { watchdog_report(watchdog_ns, l, co, status, elapsed) };
+        if fresh {
+            s.with(|s| s.inflight.pop());
         }
     }
-    if fresh {
-        s.inflight.pop();
-    }
-    match status {
-        ffi::LUA_YIELD => {
-            ffi::lua_pop(co, nres);
-            if fresh {
-                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, s.tracked_ref as ffi::lua_Integer);
-                ffi::lua_pushvalue(l, co_idx);
-                ffi::lua_pushboolean(l, 1);
-                ffi::lua_rawset(l, -3);
-                ffi::lua_pop(l, 1);
-                s.tracked_count += 1;
-            }
-        }
-        ffi::LUA_OK => {
-            ffi::lua_settop(co, 0);
-            if !fresh {
-                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, s.tracked_ref as ffi::lua_Integer);
-                ffi::lua_pushvalue(l, co_idx);
-                if ffi::lua_rawget(l, -2) != ffi::LUA_TNIL {
+    // SAFETY: `co` finished or yielded (its stack is ours to clean); the tracking table is a
+    // registry table of this state.
+    unsafe {
+        match status {
+            ffi::LUA_YIELD => {
+                ffi::lua_pop(co, nres);
+                if fresh {
+                    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, tracked_ref as ffi::lua_Integer);
                     ffi::lua_pushvalue(l, co_idx);
-                    ffi::lua_pushnil(l);
-                    ffi::lua_rawset(l, -4);
-                    s.tracked_count -= 1;
+                    ffi::lua_pushboolean(l, 1);
+                    ffi::lua_rawset(l, -3);
+                    ffi::lua_pop(l, 1);
+                    s.with(|s| s.tracked_count += 1);
                 }
-                ffi::lua_pop(l, 2);
             }
+            ffi::LUA_OK => {
+                ffi::lua_settop(co, 0);
+                if !fresh {
+                    ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, tracked_ref as ffi::lua_Integer);
+                    ffi::lua_pushvalue(l, co_idx);
+                    if ffi::lua_rawget(l, -2) != ffi::LUA_TNIL {
+                        ffi::lua_pushvalue(l, co_idx);
+                        ffi::lua_pushnil(l);
+                        ffi::lua_rawset(l, -4);
+                        s.with(|s| s.tracked_count -= 1);
+                    }
+                    ffi::lua_pop(l, 2);
+                }
+            }
+            _ => panic_path(l, co),
         }
-        _ => panic_path(l, co),
     }
 }
 
 /// Calls the panic hook with two strings, or prints them to stdout.
+///
+/// # Safety
+/// `l` is a thread of the scheduler's state with the two strings on top; no scheduler borrow
+/// is live (the hook is Lua code).
 unsafe fn report(l: State) {
-    // Stack: ..., a, b
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.panic_hook".as_ptr());
-    if ffi::lua_type(l, -1) == ffi::LUA_TFUNCTION {
-        ffi::lua_pushvalue(l, -3);
-        ffi::lua_pushvalue(l, -3);
-        if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
-            ffi::lua_pop(l, 1);
-        }
-        ffi::lua_pop(l, 2);
-    } else {
-        ffi::lua_pop(l, 1);
-        let mut out = Vec::new();
-        for idx in [-2, -1] {
-            if let Some(b) = crate::lua::to_bytes(l, idx) {
-                out.extend_from_slice(b);
+    // SAFETY: the contract; the hook runs protected (lua_pcall).
+    unsafe {
+        // Stack: ..., a, b
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.panic_hook".as_ptr());
+        if ffi::lua_type(l, -1) == ffi::LUA_TFUNCTION {
+            ffi::lua_pushvalue(l, -3);
+            ffi::lua_pushvalue(l, -3);
+            if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
+                ffi::lua_pop(l, 1);
             }
-            out.push(b'\n');
-        }
-        ffi::lua_pop(l, 2);
-        libc::fflush(std::ptr::null_mut());
-        let mut off = 0;
-        while off < out.len() {
-            match sys::write(1, &out[off..]) {
-                Ok(n) if n > 0 => off += n,
-                _ => break,
+            ffi::lua_pop(l, 2);
+        } else {
+            ffi::lua_pop(l, 1);
+            let mut out = Vec::new();
+            for idx in [-2, -1] {
+                if let Some(b) = crate::lua::to_bytes(l, idx) {
+                    out.extend_from_slice(b);
+                }
+                out.push(b'\n');
+            }
+            ffi::lua_pop(l, 2);
+            libc::fflush(std::ptr::null_mut());
+            let mut off = 0;
+            while off < out.len() {
+                match sys::write(1, &out[off..]) {
+                    Ok(n) if n > 0 => off += n,
+                    _ => break,
+                }
             }
         }
     }
 }
 
 /// The coroutine failed: tracebacks, hook or stdout, then exit(1) (spec/eco.md section 6).
+///
+/// # Safety
+/// As for [`report`]; `co` is a coroutine of the state that ended with an error (on its top).
 unsafe fn panic_path(l: State, co: State) -> ! {
-    let t = ffi::lua_type(co, -1);
-    if t == ffi::LUA_TSTRING || t == ffi::LUA_TNUMBER {
-        let msg = ffi::lua_tostring(co, -1);
-        ffi::luaL_traceback(l, co, msg, 0);
-    } else {
-        ffi::luaL_traceback(l, co, std::ptr::null(), 0);
+    // SAFETY: the contract.
+    unsafe {
+        let t = ffi::lua_type(co, -1);
+        if t == ffi::LUA_TSTRING || t == ffi::LUA_TNUMBER {
+            let msg = ffi::lua_tostring(co, -1);
+            ffi::luaL_traceback(l, co, msg, 0);
+        } else {
+            ffi::luaL_traceback(l, co, std::ptr::null(), 0);
+        }
+        ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+        report(l);
+        libc::exit(1)
     }
-    ffi::luaL_traceback(l, l, std::ptr::null(), 0);
-    report(l);
-    libc::exit(1)
 }
 
-unsafe fn watchdog_report(s: &Sched, l: State, co: State, status: c_int, elapsed_ns: i64) {
-    let msg = format!(
-        "coroutine execution timeout: run too long({} ms) without yielding/dead (>{} ms)",
-        elapsed_ns / 1_000_000,
-        s.watchdog_ns / 1_000_000
-    );
-    if status >= ffi::LUA_YIELD {
-        let c = std::ffi::CString::new(msg).unwrap_or_default();
-        ffi::luaL_traceback(l, co, c.as_ptr(), 0);
-    } else {
-        push_str(l, &msg);
+/// A watchdog report (spec/eco.md section 7).
+///
+/// # Safety
+/// As for [`report`]; `co` is the coroutine that was just resumed, ending with `status`.
+unsafe fn watchdog_report(watchdog_ns: i64, l: State, co: State, status: c_int, elapsed_ns: i64) {
+    // SAFETY: the contract (the hook runs protected; only a memory error could jump here).
+    unsafe {
+        let msg = format!(
+            "coroutine execution timeout: run too long({} ms) without yielding/dead (>{} ms)",
+            elapsed_ns / 1_000_000,
+            watchdog_ns / 1_000_000
+        );
+        if status >= ffi::LUA_YIELD {
+            let c = std::ffi::CString::new(msg).unwrap_or_default();
+            ffi::luaL_traceback(l, co, c.as_ptr(), 0);
+        } else {
+            push_str(l, &msg);
+        }
+        ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+        report(l);
     }
-    ffi::luaL_traceback(l, l, std::ptr::null(), 0);
-    report(l);
 }
 
 // ---- signals and children ----------------------------------------------------------------------
@@ -772,34 +936,40 @@ fn restore_signals(saved: SavedSignals) {
 }
 
 /// Reaps every exited or stopped child and hands it to the child hook (spec/eco.md 3.1 step 2).
+///
+/// # Safety
+/// As for [`report`] (the hook is Lua code; it runs protected).
 unsafe fn reap_children(l: State) {
-    while let Some((pid, status)) = sys::reap_one() {
-        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.sigchld_hook".as_ptr());
-        if ffi::lua_type(l, -1) != ffi::LUA_TFUNCTION {
-            ffi::lua_pop(l, 1);
-            continue;
-        }
-        ffi::lua_pushinteger(l, pid as ffi::lua_Integer);
-        ffi::lua_createtable(l, 0, 2);
-        if libc::WIFEXITED(status) {
-            ffi::lua_pushboolean(l, 1);
-            ffi::lua_setfield(l, -2, c"exited".as_ptr());
-            ffi::lua_pushinteger(l, libc::WEXITSTATUS(status) as ffi::lua_Integer);
-        } else if libc::WIFSIGNALED(status) {
-            ffi::lua_pushboolean(l, 1);
-            ffi::lua_setfield(l, -2, c"signaled".as_ptr());
-            ffi::lua_pushinteger(l, libc::WTERMSIG(status) as ffi::lua_Integer);
-        } else {
-            ffi::lua_pushinteger(l, status as ffi::lua_Integer);
-        }
-        ffi::lua_setfield(l, -2, c"status".as_ptr());
-        if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
-            let co = l;
-            ffi::luaL_traceback(l, co, ffi::lua_tostring(l, -1), 0);
-            ffi::lua_remove(l, -2);
-            ffi::luaL_traceback(l, l, std::ptr::null(), 0);
-            report(l);
-            libc::exit(1);
+    // SAFETY: the contract.
+    unsafe {
+        while let Some((pid, status)) = sys::reap_one() {
+            ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"eco.sigchld_hook".as_ptr());
+            if ffi::lua_type(l, -1) != ffi::LUA_TFUNCTION {
+                ffi::lua_pop(l, 1);
+                continue;
+            }
+            ffi::lua_pushinteger(l, pid as ffi::lua_Integer);
+            ffi::lua_createtable(l, 0, 2);
+            if libc::WIFEXITED(status) {
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_setfield(l, -2, c"exited".as_ptr());
+                ffi::lua_pushinteger(l, libc::WEXITSTATUS(status) as ffi::lua_Integer);
+            } else if libc::WIFSIGNALED(status) {
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_setfield(l, -2, c"signaled".as_ptr());
+                ffi::lua_pushinteger(l, libc::WTERMSIG(status) as ffi::lua_Integer);
+            } else {
+                ffi::lua_pushinteger(l, status as ffi::lua_Integer);
+            }
+            ffi::lua_setfield(l, -2, c"status".as_ptr());
+            if ffi::lua_pcall(l, 2, 0, 0) != ffi::LUA_OK {
+                let co = l;
+                ffi::luaL_traceback(l, co, ffi::lua_tostring(l, -1), 0);
+                ffi::lua_remove(l, -2);
+                ffi::luaL_traceback(l, l, std::ptr::null(), 0);
+                report(l);
+                libc::exit(1);
+            }
         }
     }
 }
@@ -813,7 +983,6 @@ extern "C-unwind" fn abi_park(
     events: u32,
     timeout_ms: i64,
 ) -> i64 {
-    let s = sched as *mut Sched;
     let timeout_ns = if timeout_ms < 0 {
         -1
     } else {
@@ -823,7 +992,9 @@ extern "C-unwind" fn abi_park(
         return -(libc::EINVAL as i64);
     }
     // SAFETY: `sched` is the pointer we published; `co` is the running coroutine's lua_State.
-    match unsafe { (*s).park(co as State, fd, events, timeout_ns) } {
+    let s = unsafe { SchedRef::from_abi(sched) };
+    // SAFETY: as above.
+    match s.with(|s| unsafe { s.park(co as State, fd, events, timeout_ns) }) {
         Ok(t) => t,
         Err(e) => e,
     }
@@ -831,22 +1002,21 @@ extern "C-unwind" fn abi_park(
 
 extern "C-unwind" fn abi_wake(sched: *mut c_void, token: i64) -> c_int {
     // SAFETY: `sched` is the pointer we published.
-    unsafe { (*(sched as *mut Sched)).wake(token, WAIT_WOKEN, true) as c_int }
+    let s = unsafe { SchedRef::from_abi(sched) };
+    s.with(|s| s.wake(token, WAIT_WOKEN, true)) as c_int
 }
 
 extern "C-unwind" fn abi_cancel(sched: *mut c_void, token: i64) -> c_int {
     // SAFETY: `sched` is the pointer we published.
-    unsafe { (*(sched as *mut Sched)).wake(token, WAIT_CANCELED, false) as c_int }
+    let s = unsafe { SchedRef::from_abi(sched) };
+    s.with(|s| s.wake(token, WAIT_CANCELED, false)) as c_int
 }
 
 extern "C-unwind" fn abi_finish(sched: *mut c_void, token: i64) -> c_int {
-    let s = sched as *mut Sched;
-    // SAFETY: `sched` is the pointer we published; the registry is reached through the main
-    // thread, which lives as long as the state.
-    unsafe {
-        let l = (*s).main;
-        (*s).abandon(l, token)
-    }
+    // SAFETY: `sched` is the pointer we published.
+    let s = unsafe { SchedRef::from_abi(sched) };
+    // SAFETY: the registry is reached through the main thread, which lives as long as the state.
+    s.with(|s| unsafe { s.abandon(s.main, token) })
 }
 
 extern "C-unwind" fn abi_now_ms(_sched: *mut c_void) -> i64 {
@@ -858,14 +1028,17 @@ mod tests {
     use super::*;
 
     /// A Lua state with `n` fresh (yieldable) coroutines; returns the state and the threads.
-    unsafe fn state_with_threads(n: usize) -> (State, Vec<State>) {
-        let l = ffi::luaL_newstate();
-        let mut cos = Vec::new();
-        for _ in 0..n {
-            let co = ffi::lua_newthread(l);
-            cos.push(co);
+    fn state_with_threads(n: usize) -> (State, Vec<State>) {
+        // SAFETY: a new state; the threads stay on its stack (alive) until it is closed.
+        unsafe {
+            let l = ffi::luaL_newstate();
+            let mut cos = Vec::new();
+            for _ in 0..n {
+                let co = ffi::lua_newthread(l);
+                cos.push(co);
+            }
+            (l, cos)
         }
-        (l, cos)
     }
 
     fn order(s: &Sched) -> Vec<i64> {
@@ -880,6 +1053,7 @@ mod tests {
 
     #[test]
     fn wakes_queue_in_call_order_and_only_once() {
+        // SAFETY: the test\'s own state and threads (closed at the end), own descriptors.
         unsafe {
             let (l, cos) = state_with_threads(3);
             let mut s = Sched::new(l).unwrap();
@@ -902,6 +1076,7 @@ mod tests {
 
     #[test]
     fn timeouts_fire_in_deadline_order_and_a_wake_wins_the_race() {
+        // SAFETY: the test\'s own state and threads (closed at the end), own descriptors.
         unsafe {
             let (l, cos) = state_with_threads(3);
             let mut s = Sched::new(l).unwrap();
@@ -927,6 +1102,7 @@ mod tests {
 
     #[test]
     fn stale_tokens_are_ignored_after_the_slot_is_reused() {
+        // SAFETY: the test\'s own state and threads (closed at the end), own descriptors.
         unsafe {
             let (l, cos) = state_with_threads(2);
             let mut s = Sched::new(l).unwrap();
@@ -944,6 +1120,7 @@ mod tests {
 
     #[test]
     fn fd_waiters_follow_busy_rules() {
+        // SAFETY: the test\'s own state and threads (closed at the end), own descriptors.
         unsafe {
             let (l, cos) = state_with_threads(3);
             let mut s = Sched::new(l).unwrap();
@@ -973,7 +1150,22 @@ mod tests {
     }
 
     #[test]
+    fn long_waits_are_split_so_the_kernel_slack_cannot_make_them_late() {
+        let split = 50_000 * SLACK_DIVISOR;
+        assert_eq!(split_wait(-1, split), -1);
+        assert_eq!(split_wait(5_000_000, split), 5_000_000);
+        for t in [20_000_000i64, 100_000_000, 1_000_000_000, 3_600_000_000_000] {
+            let first = split_wait(t, split);
+            // even a niced task's slack (0.5% of the wait) ends the first wait before `t`
+            assert!(first + first / 200 < t, "{t}");
+            // and the rest is short enough for the fixed 50 us slack (or is split again)
+            assert!(t - first <= t / 64 + 1);
+        }
+    }
+
+    #[test]
     fn main_thread_cannot_park() {
+        // SAFETY: the test's own state, closed at the end.
         unsafe {
             let (l, _) = state_with_threads(0);
             let mut s = Sched::new(l).unwrap();

@@ -32,6 +32,18 @@ pub fn coarse_now_ns() -> i64 {
     clock_ns(libc::CLOCK_MONOTONIC_COARSE)
 }
 
+/// The thread's timer slack (`PR_GET_TIMERSLACK`), read only: it is process-wide state of the
+/// host program. 50 us when it cannot be read.
+pub fn timer_slack_ns() -> i64 {
+    // SAFETY: PR_GET_TIMERSLACK takes no pointer and returns the value.
+    let r = unsafe { libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0) };
+    if r > 0 {
+        r as i64
+    } else {
+        50_000
+    }
+}
+
 pub fn epoll_create() -> SysResult<i32> {
     // SAFETY: plain syscall without pointers.
     let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };

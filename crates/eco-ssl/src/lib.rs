@@ -645,6 +645,10 @@ fn native(lua: &Lua) -> Result<Table> {
 }
 
 pub fn open(lua: &Lua) -> Result<Value> {
+    // the core calls only the hooks registered with it (spec/eco.md 10.6)
+    let sched = eco_abi::Sched::get(lua)?;
+    sched.register_hook(Hooked::<Session>::read_fn(), eco_abi::HOOK_READ);
+    sched.register_hook(Hooked::<Session>::write_fn(), eco_abi::HOOK_WRITE);
     let n = native(lua)?;
     lua.load(LUA_SOURCE.text()).set_name("@eco/ssl.lua").call(n)
 }
