@@ -394,7 +394,17 @@ function methods:close()
     if self.closed then return end
     self.closed = true
     self.eof = true
-    if self.reading then self.rd:cancel() end
+    if self.reading then
+        local rd = self.rd
+        rd:cancel()
+        -- A reader read that starts with its fairness yield (spec/eco.md 3.2) ignores a cancel
+        -- arriving during that yield and goes on to wait for the fd. Cancel once more on the
+        -- next loop iteration, when it waits there (a no-op if the first cancel woke it).
+        eco.run(function()
+            eco.sleep(0)
+            if self.reading then rd:cancel() end
+        end)
+    end
 end
 
 --- Creates a buffered reader on `fd`, switching it to non-blocking mode.
