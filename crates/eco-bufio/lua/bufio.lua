@@ -6,8 +6,20 @@
 -- kept, a concurrent read returns `nil, "busy reading"` instead of raising, once end of stream
 -- is seen every read fails, and `read('a')`/`readfull` return the partial data on failure.
 --
--- Waiting is done with `eco.io(fd):wait(eco.READ, timeout)`; the descriptor is read by a small
--- native helper (set `O_NONBLOCK`, one `read(2)`), handed to this chunk as its argument.
+-- The bytes live in one place: an `eco.reader` of the descriptor (docs/reader.md). bufio
+-- reads with `reader:peek` (one successful read per refill, so its timeout is armed for each
+-- wait, as bufio's is) and consumes with `reader:skip`; unread bytes stay in the reader.
+--
+-- State above the reader (no bytes of its own):
+--   * `view`/`off`: the string the last `peek` returned, and how many of its bytes were
+--     consumed (skipped) since. The reader's buffered bytes are exactly `view:sub(off + 1)`:
+--     nothing else reads this reader, so the view stays valid until the next `peek`.
+--   * `n`: how many of those bytes are in bufio's fixed-capacity buffer (`n <= cap`). The
+--     reader reads as much as its own buffer takes; the bytes beyond `n` count as not read
+--     yet, and a refill moves `min(free, extra)` of them into the buffer without a syscall,
+--     exactly what one `read(2)` of the free space would have returned. So `length()`,
+--     `read(n)`, the line limit and "buffer is full" behave as with a private buffer.
+--
 -- The `fill`/`ctx` native hooks of the legacy module are ignored: the fd is always read.
 -- @module eco.bufio
 
@@ -22,6 +34,9 @@ local methods = {}
 local metatable = { __index = methods }
 
 local concat = table.concat
+local find, sub = string.find, string.sub
+local tointeger = math.tointeger
+local pcall, error, type = pcall, error, type
 
 --- Raises a C-style argument error (the number does not count `self`, as in C methods).
 local function argerror(i, fname, detail)
@@ -30,7 +45,7 @@ end
 
 --- Checks an integer argument the way luaL_checkinteger does.
 local function checkinteger(v, i, fname)
-    local n = math.tointeger(v)
+    local n = tointeger(v)
     if n == nil then
         if type(v) == 'number' then
             argerror(i, fname, 'number has no integer representation')
@@ -42,6 +57,7 @@ end
 
 --- nil/0/negative/non-numeric timeouts mean "no timeout".
 local function normalize_timeout(timeout)
+    if timeout == nil then return nil end
     timeout = tonumber(timeout)
     if timeout and timeout > 0 then return timeout end
     return nil
@@ -53,56 +69,69 @@ local function unavailable(self)
     if self.reading then return 'busy reading' end
 end
 
---- Waits until the fd is readable. The `reading` flag marks this object busy exactly while
--- a coroutine is suspended in one of its reading methods.
-local function wait_readable(self, timeout)
-    self.reading = true
-    local ok, res, err = pcall(self.io.wait, self.io, eco.READ, timeout)
-    self.reading = false
-
-    -- Not yieldable, or the fd is already waited on through another object: a usage error.
-    if not ok then error(res, 0) end
-
-    -- close() wakes the waiter through cancel; a readiness that raced with close loses too.
-    if self.eof then return nil, self.eof_error end
-
-    return res, err
-end
-
---- One refill: a single read of at most the free space, appended to the buffer, waiting
--- while the descriptor would block.
+--- One refill: moves up to the free space into the buffer, from the bytes the reader holds
+-- beyond it or else from one successful read (`peek` of one byte more than it holds).
+-- The `reading` flag marks this object busy exactly while a coroutine can be suspended in it.
 -- Returns true, or nil, err[, true] where the third value marks a real end of stream.
 local function fill(self, timeout)
-    local free = self.cap - #self.buf
+    local n = self.n
+    local free = self.cap - n
     if free < 1 then return nil, 'buffer is full' end
 
-    while true do
-        local data, err = native.read(self.fd, free)
-        if data then
-            if data == '' then
+    local avail = #self.view - self.off
+    if avail == n then
+        self.reading = true
+        local ok, data, err = pcall(self.rd.peek, self.rd, n + 1, timeout)
+        self.reading = false
+
+        -- Not yieldable, or the fd is already waited on through another object: a usage error.
+        if not ok then error(data, 0) end
+
+        -- close() wakes the waiter through cancel; a read that raced with close loses too.
+        if self.eof then return nil, self.eof_error end
+
+        if not data then
+            if err == 'eof' or err == 'closed' then
                 self.eof = true
                 return nil, self.eof_error, true
             end
-            self.buf = self.buf .. data
-            return true
+            return nil, err
         end
 
-        if err ~= 'again' then return nil, err end
-
-        local ok, werr = wait_readable(self, timeout)
-        if not ok then return nil, werr end
+        self.view, self.off = data, 0
+        avail = #data
     end
+
+    local extra = avail - n
+    self.n = n + (extra < free and extra or free)
+    return true
 end
 
---- Removes and returns the first `n` bytes of the buffer.
-local function take(self, n)
-    local buf = self.buf
-    if n >= #buf then
-        self.buf = ''
-        return buf
+--- Removes and returns the first `k` (<= n) bytes of the buffer.
+local function take(self, k)
+    local off = self.off
+    local s = sub(self.view, off + 1, off + k)
+    self.rd:skip(k)
+    self.n = self.n - k
+    off = off + k
+    if off == #self.view then
+        self.view, self.off = '', 0
+    else
+        self.off = off
     end
-    self.buf = buf:sub(n + 1)
-    return buf:sub(1, n)
+    return s
+end
+
+--- Drops the first `k` (<= n) bytes of the buffer.
+local function drop(self, k)
+    self.rd:skip(k)
+    self.n = self.n - k
+    local off = self.off + k
+    if off == #self.view then
+        self.view, self.off = '', 0
+    else
+        self.off = off
+    end
 end
 
 --- Buffer capacity in bytes.
@@ -114,36 +143,53 @@ end
 --- Number of unread bytes currently buffered.
 -- @treturn integer
 function methods:length()
-    return #self.buf
+    return self.n
 end
 
 --- Up to `n` bytes: the buffered ones, or the result of one refill if none is buffered.
 local function read_bytes(self, n, timeout)
     if n <= 0 then return '' end
 
-    if #self.buf == 0 then
+    if self.n == 0 then
         local ok, err = fill(self, timeout)
         if not ok then return nil, err end
     end
 
-    return take(self, n)
+    local have = self.n
+    return take(self, n < have and n or have)
 end
 
 --- The next line; it must fit in the buffer. `keep_nl` keeps the "\n"; "\r" is always kept.
 local function read_line(self, keep_nl, timeout)
-    local from = 1
+    local searched = 0  -- bytes after `off` known to hold no "\n"
     while true do
-        local buf = self.buf
-        local pos = buf:find('\n', from, true)
+        local view, off = self.view, self.off
+        local pos = find(view, '\n', off + searched + 1, true)
         if pos then
-            local line = take(self, pos)
-            return keep_nl and line or line:sub(1, -2)
+            local len = pos - off
+            local n = self.n
+            if len > n then
+                -- refills from the bytes the reader holds beyond the buffer cost nothing
+                local avail = #view - off
+                n = avail < self.cap and avail or self.cap
+                self.n = n
+            end
+            if len <= n then
+                local line = take(self, len)
+                if keep_nl then return line end
+                return sub(line, 1, -2)
+            end
+        else
+            searched = #view - off
+            local cap, n = self.cap, self.n
+            if n < searched then
+                n = searched < cap and searched or cap
+                self.n = n
+            end
         end
 
         -- A line longer than the buffer can never complete; its bytes stay buffered.
-        if #buf >= self.cap then return nil, 'buffer is full' end
-
-        from = #buf + 1
+        if self.n >= self.cap then return nil, 'buffer is full' end
 
         local ok, err = fill(self, timeout)
         if not ok then return nil, err end
@@ -156,8 +202,8 @@ local function read_all(self, timeout)
     local parts = {}
 
     while true do
-        if #self.buf > 0 then
-            parts[#parts + 1] = take(self, #self.buf)
+        if self.n > 0 then
+            parts[#parts + 1] = take(self, self.n)
         end
 
         local ok, err, at_eof = fill(self, timeout)
@@ -179,21 +225,28 @@ end
 -- @treturn string data
 -- @return nil, err (`"a"`: nil, err, partial when some data was collected)
 function methods:read(what, timeout)
-    local err = unavailable(self)
-    if err then return nil, err end
+    if self.eof then return nil, self.eof_error end
+    if self.reading then return nil, 'busy reading' end
 
     timeout = normalize_timeout(timeout)
 
+    -- the common patterns first
+    if what == 'l' then
+        return read_line(self, false, timeout)
+    elseif what == 'L' then
+        return read_line(self, true, timeout)
+    end
+
     local n = tonumber(what)
     if n then
-        return read_bytes(self, math.tointeger(n) or 0, timeout)
+        return read_bytes(self, tointeger(n) or 0, timeout)
     end
 
     if type(what) ~= 'string' then
         argerror(1, 'read', 'string expected, got ' .. (what == nil and 'no value' or type(what)))
     end
 
-    local p = what:sub(1, 1) == '*' and what:sub(2, 2) or what:sub(1, 1)
+    local p = sub(what, 1, 1) == '*' and sub(what, 2, 2) or sub(what, 1, 1)
 
     if p == 'l' then
         return read_line(self, false, timeout)
@@ -220,12 +273,13 @@ function methods:peek(n, timeout)
 
     if n > self.cap or n < 0 then return nil, 'buffer is full' end
 
-    while #self.buf < n do
+    while self.n < n do
         local ok, ferr = fill(self, timeout)
         if not ok then return nil, ferr end
     end
 
-    return self.buf:sub(1, n)
+    local off = self.off
+    return sub(self.view, off + 1, off + n)
 end
 
 --- Exactly `n` bytes (`n` may exceed the buffer size).
@@ -244,7 +298,7 @@ function methods:readfull(n, timeout)
     local parts, need = {}, n
 
     while true do
-        local have = #self.buf
+        local have = self.n
         if have >= need then
             parts[#parts + 1] = take(self, need)
             return concat(parts)
@@ -286,17 +340,18 @@ function methods:readuntil(pattern, timeout)
     local plen = #pattern
 
     while true do
-        local buf = self.buf
-        local pos = buf:find(pattern, 1, true)
-        if pos then
-            local chunk = buf:sub(1, pos - 1)
-            self.buf = buf:sub(pos + plen)
+        -- a match within the buffer (the first match in the view is the first one there)
+        local off, n = self.off, self.n
+        local pos = find(self.view, pattern, off + 1, true)
+        if pos and pos + plen - 1 <= off + n then
+            local chunk = take(self, pos - off - 1)
+            drop(self, plen)
             return chunk, true
         end
 
         -- Return what cannot be part of a delimiter; keep a possible delimiter prefix.
-        if #buf > plen then
-            return take(self, #buf - plen + 1)
+        if n > plen then
+            return take(self, n - plen + 1)
         end
 
         local ok, ferr = fill(self, timeout)
@@ -318,13 +373,13 @@ function methods:discard(n, timeout)
     timeout = normalize_timeout(timeout)
 
     while true do
-        local have = #self.buf
+        local have = self.n
         if have >= n then
-            take(self, n)
+            drop(self, n)
             return true
         end
 
-        self.buf = ''
+        drop(self, have)
         n = n - have
 
         local ok, ferr = fill(self, timeout)
@@ -339,7 +394,17 @@ function methods:close()
     if self.closed then return end
     self.closed = true
     self.eof = true
-    if self.reading then self.io:cancel() end
+    if self.reading then
+        local rd = self.rd
+        rd:cancel()
+        -- A reader read that starts with its fairness yield (spec/eco.md 3.2) ignores a cancel
+        -- arriving during that yield and goes on to wait for the fd. Cancel once more on the
+        -- next loop iteration, when it waits there (a no-op if the first cancel woke it).
+        eco.run(function()
+            eco.sleep(0)
+            if self.reading then rd:cancel() end
+        end)
+    end
 end
 
 --- Creates a buffered reader on `fd`, switching it to non-blocking mode.
@@ -351,30 +416,28 @@ end
 function M.new(fd, opts)
     fd = checkinteger(fd, 1, 'new')
 
-    local ok, err = native.set_nonblock(fd)
-    if not ok then return nil, err end
-
-    local io
-    io, err = eco.io(fd)
-    if not io then return nil, err end
+    -- (eco.reader switches the descriptor to non-blocking mode, or fails with the OS text)
+    local rd, err = eco.reader(fd)
+    if not rd then return nil, err end
 
     if type(opts) ~= 'table' then opts = {} end
 
-    local cap = type(opts.size) == 'number' and math.tointeger(opts.size)
+    local cap = type(opts.size) == 'number' and tointeger(opts.size)
     if not cap or cap < 1 then cap = native.page_size end
 
     local eof_error = opts.eof_error
     if type(eof_error) ~= 'string' then eof_error = 'eof' end
 
     return setmetatable({
-        fd = fd,
-        io = io,
+        rd = rd,
         cap = cap,
         eof_error = eof_error,
-        buf = '',           -- unread bytes, at most `cap` of them
+        view = '',          -- the last peek's result (the reader's bytes from `off` on)
+        off = 0,
+        n = 0,              -- bytes in the fixed-capacity buffer
         eof = false,        -- end of stream seen, or closed
         closed = false,
-        reading = false,    -- a coroutine is suspended in a reading method
+        reading = false,    -- a coroutine may be suspended in a reading method
     }, metatable)
 end
 
