@@ -395,15 +395,8 @@ function methods:close()
     self.closed = true
     self.eof = true
     if self.reading then
-        local rd = self.rd
-        rd:cancel()
-        -- A reader read that starts with its fairness yield (spec/eco.md 3.2) ignores a cancel
-        -- arriving during that yield and goes on to wait for the fd. Cancel once more on the
-        -- next loop iteration, when it waits there (a no-op if the first cancel woke it).
-        eco.run(function()
-            eco.sleep(0)
-            if self.reading then rd:cancel() end
-        end)
+        -- (the reader ends its call also when the cancel lands during its fairness yield)
+        self.rd:cancel()
     end
 end
 

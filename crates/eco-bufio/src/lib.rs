@@ -23,7 +23,9 @@ pub fn native(lua: &Lua) -> mlua::Result<Table> {
 /// `eco` must be loadable (the chunk requires it).
 pub fn open(lua: &Lua) -> mlua::Result<Value> {
     let native = native(lua)?;
-    lua.load(LUA_SOURCE.text()).set_name("@eco/bufio.lua").call(native)
+    lua.load(LUA_SOURCE.text())
+        .set_name("@eco/bufio.lua")
+        .call(native)
 }
 
 #[cfg(test)]

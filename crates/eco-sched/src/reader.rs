@@ -396,9 +396,8 @@ unsafe fn wait_impl(l: State, resumed: bool) -> R {
 unsafe fn cancel_impl(l: State, _resumed: bool) -> R {
     // SAFETY: the contract of `io.rs`.
     let rd = unsafe { check_obj::<Reader>(l)? };
-    if !rd.fair {
-        rd.base.cancel();
-    }
+    // (also during the fairness yield: the call then ends with "canceled", spec/eco.md 10.5)
+    rd.base.cancel();
     Ok(Ret::N(0))
 }
 

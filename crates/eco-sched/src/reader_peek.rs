@@ -173,7 +173,9 @@ pub(crate) unsafe fn skip_impl(l: State, _resumed: bool) -> R {
             return Err(arg(2, "size must be greater than or equal to 0"));
         }
         // a buffer grown for one large head goes back to the default size once emptied
-        let k = rd.buf.skip(n.min(usize::MAX as i64) as usize, BUF_SIZE);
+        let k = rd
+            .buf
+            .skip(usize::try_from(n).unwrap_or(usize::MAX), BUF_SIZE);
         ffi::lua_pushinteger(l, k as ffi::lua_Integer);
         Ok(Ret::N(1))
     }

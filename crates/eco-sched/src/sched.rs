@@ -839,16 +839,45 @@ unsafe fn report(l: State) {
 unsafe fn panic_path(l: State, co: State) -> ! {
     // SAFETY: the contract.
     unsafe {
-        let t = ffi::lua_type(co, -1);
-        if t == ffi::LUA_TSTRING || t == ffi::LUA_TNUMBER {
-            let msg = ffi::lua_tostring(co, -1);
-            ffi::luaL_traceback(l, co, msg, 0);
-        } else {
-            ffi::luaL_traceback(l, co, std::ptr::null(), 0);
+        // The message as lua5.4 prints an uncaught error: a string or number as it is, another
+        // value through its __tostring or as "(error object is a T value)".
+        ffi::lua_checkstack(l, 4);
+        ffi::lua_pushcfunction(l, error_message);
+        // (moved, not copied: the dead coroutine's stack may have no free slot)
+        ffi::lua_xmove(co, l, 1);
+        if ffi::lua_pcall(l, 1, 1, 0) != ffi::LUA_OK {
+            ffi::lua_pop(l, 1);
+            ffi::lua_pushstring(l, c"(error object is not a string)".as_ptr());
         }
+        let msg = ffi::lua_tostring(l, -1);
+        ffi::luaL_traceback(l, co, msg, 0);
         ffi::luaL_traceback(l, l, std::ptr::null(), 0);
         report(l);
         libc::exit(1)
+    }
+}
+
+/// The text of the error value at index 1 (called protected: a `__tostring` may raise).
+///
+/// # Safety
+/// Called by Lua as a C function with one argument.
+unsafe extern "C-unwind" fn error_message(l: State) -> c_int {
+    // SAFETY: `l` is the running state with the value at index 1.
+    unsafe {
+        match ffi::lua_type(l, 1) {
+            ffi::LUA_TSTRING | ffi::LUA_TNUMBER => {
+                ffi::lua_tolstring(l, 1, std::ptr::null_mut());
+                ffi::lua_settop(l, 1);
+            }
+            _ if ffi::luaL_callmeta(l, 1, c"__tostring".as_ptr()) != 0
+                && ffi::lua_type(l, -1) == ffi::LUA_TSTRING => {}
+            _ => {
+                ffi::lua_settop(l, 1);
+                let t = ffi::lua_typename(l, ffi::lua_type(l, 1));
+                ffi::lua_pushfstring(l, c"(error object is a %s value)".as_ptr(), t);
+            }
+        }
+        1
     }
 }
 

@@ -244,9 +244,8 @@ unsafe fn wait_impl(l: State, resumed: bool) -> R {
 unsafe fn cancel_impl(l: State, _resumed: bool) -> R {
     // SAFETY: the contract of `io.rs`.
     let wr = unsafe { check_obj::<Writer>(l)? };
-    if !wr.fair {
-        wr.base.cancel();
-    }
+    // (also during the fairness yield: the call then ends with "canceled", spec/eco.md 10.5)
+    wr.base.cancel();
     Ok(Ret::N(0))
 }
 

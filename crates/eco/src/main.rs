@@ -126,42 +126,6 @@ fn load_source(path: &str) -> Result<Vec<u8>, String> {
     Ok(src)
 }
 
-/// The main chunk under a message handler that reports an uncaught error the way `lua5.4` does:
-/// on stderr, `eco: ` then the message (a string or number as it is, another value through its
-/// `__tostring` (then without traceback) or as `(error object is a T value)`), then the
-/// traceback of the failure point; the process exits with status 1.
-const MAIN_HANDLER: &str = r#"
-local chunk = ...
-local type, tostring, getmetatable, xpcall = type, tostring, getmetatable, xpcall
-local traceback, stderr, exit = debug.traceback, io.stderr, os.exit
-local function handler(e)
-    local t = type(e)
-    if t ~= 'string' and t ~= 'number' then
-        local mt = getmetatable(e)
-        if type(mt) == 'table' and mt.__tostring ~= nil then
-            local s = tostring(e)
-            if type(s) == 'string' then return s end
-        end
-        e = '(error object is a ' .. t .. ' value)'
-    end
-    return traceback(tostring(e), 2)
-end
-return function()
-    local ok, msg = xpcall(chunk, handler)
-    if not ok then
-        stderr:write('eco: ', msg, '\n')
-        stderr:flush()
-        exit(1)
-    end
-end
-"#;
-
-fn protect_main(lua: &Lua, chunk: Function) -> mlua::Result<Function> {
-    lua.load(MAIN_HANDLER)
-        .set_name("=eco")
-        .call::<Function>(chunk)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = parse_args(&args[1..]);
@@ -207,14 +171,6 @@ fn main() {
         }
     };
     let chunk: Function = match chunk {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("eco: {e}");
-            exit(1)
-        }
-    };
-
-    let chunk = match protect_main(&lua, chunk) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("eco: {e}");
