@@ -61,6 +61,12 @@ end
 
 --- File body descriptor `{ name = path, size = bytes }`. @return table | nil, err
 function M.body_with_file(path)
+    local t = type(path)
+    if t ~= 'string' and t ~= 'number' then
+        -- the type check of file.stat, named after this function
+        error(string.format("bad argument #1 to 'body_with_file' (string expected, got %s)",
+            path == nil and 'no value' or t), 2)
+    end
     local size, err = check_file(path)
     if not size then return nil, err end
     return setmetatable({ name = path, size = size }, file_mt)

@@ -678,9 +678,65 @@ local defaults = {
     max_header_line = 8192, max_headers = 100, max_head = 65536, header_timeout = 10, max_body = 64 * 1024 * 1024,
 }
 
+-- raises at the caller of listen (argerror < check_listen_args < listen < caller)
+local function argerror(n, fname, msg)
+    error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 4)
+end
+
+local function typename(v)
+    if v == nil then return 'no value' end
+    return type(v)
+end
+
+-- the socket options of eco.socket.listen_tcp (spec/socket.md 4.1, 4.6) in the order it applies
+-- them, with their types (`ipv6_v6only` only applies to IPv6 listeners)
+local SOCKET_OPTIONS = {
+    { 'reuseaddr', 'boolean' }, { 'reuseport', 'boolean' }, { 'ipv6_v6only', 'boolean', true },
+    { 'mark', 'number' }, { 'device', 'string' }, { 'tcp_nodelay', 'boolean' },
+    { 'keepalive', 'boolean' }, { 'tcp_keepidle', 'number' }, { 'tcp_keepcnt', 'number' },
+    { 'tcp_keepintvl', 'number' }, { 'tcp_fastopen', 'number' },
+}
+
+--- listen's arguments, checked once per server so that errors name `listen` (the port as
+-- eco.socket's bind takes it: an integer, a float with an integer value or a decimal string).
+local function check_listen_args(port, options, handler)
+    if math.type(port) ~= 'integer' then
+        local t, msg = type(port), nil
+        if t == 'number' then
+            if port % 1 ~= 0 then msg = 'number has no integer representation' end
+        elseif t == 'string' then
+            local d = port:match('^%s*([+-]?%d+)%s*$')
+            if not (d and math.tointeger(tonumber(d))) then msg = 'number expected, got string' end
+        else
+            msg = 'number expected, got ' .. typename(port)
+        end
+        if msg then argerror(2, 'listen', msg) end
+    end
+    -- false, like nil, is no options (as before)
+    if options and type(options) ~= 'table' then
+        argerror(3, 'listen', 'table expected, got ' .. type(options))
+    end
+    if options then
+        for _, o in ipairs(SOCKET_OPTIONS) do
+            local key, want, only6 = o[1], o[2], o[3]
+            local v = options[key]
+            if v ~= nil and type(v) ~= want and (not only6 or options.ipv6) then
+                argerror(3, 'listen', want .. ' expected, got ' .. type(v))
+            end
+        end
+    end
+    if type(handler) ~= 'function' then
+        local mt = getmetatable(handler)
+        if not (type(mt) == 'table' and mt.__call) then
+            argerror(4, 'listen', 'function expected, got ' .. typename(handler))
+        end
+    end
+end
+
 --- Listens and serves forever; returns only on failure.
 -- @return nil, err
 function M.listen(ipaddr, port, options, handler)
+    check_listen_args(port, options, handler)
     options = options or {}
     for k, v in pairs(defaults) do
         if options[k] == nil then options[k] = v end

@@ -17,6 +17,12 @@ local function argerror(n, fname, msg, level)
     error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), (level or 2) + 1)
 end
 
+-- the type word of an argument error (a missing argument reads as nil)
+local function typename(v)
+    if v == nil then return 'no value' end
+    return type(v)
+end
+
 --- Turns the native return convention into Lua's: `nil, msg, true` raises `msg`.
 -- Success values are passed through unchanged (same count).
 local function check(level, ...)
@@ -144,7 +150,14 @@ function methods:send(data, timeout)
     if n == nil then return nil, err end
     return n
 end
-methods.write = methods.send
+
+--- Alias of `send` whose argument errors name `write`.
+local send = methods.send
+function methods:write(data, timeout)
+    local t = type(data)
+    if t ~= 'string' and t ~= 'number' then argerror(1, 'write', 'string expected, got ' .. t) end
+    return send(self, data, timeout)
+end
 
 --- Sends one datagram (or all of `data` on a stream) to the given address.
 function methods:sendto(data, ...)
@@ -208,13 +221,42 @@ function methods:read(format, timeout)
     if self.dead then return nil, EBADF end
     return self.rd:read(format, timeout)
 end
-methods.recv = methods.read
+
+-- the formats `read` takes besides a positive integer (the reader's own check, eco-sched io.rs)
+local READ_FORMATS = { l = true, L = true, a = true, ['*l'] = true, ['*L'] = true, ['*a'] = true }
+
+--- Alias of `read` whose argument errors name `recv` (the format is checked as the reader does).
+function methods:recv(format, timeout)
+    if self.dead then return nil, EBADF end
+    if not READ_FORMATS[format] and not (math.type(format) == 'integer' and format > 0) then
+        argerror(1, 'recv', math.type(format) == 'integer' and 'expected size must be greater than 0'
+            or 'invalid format')
+    end
+    return self.rd:read(format, timeout)
+end
 
 function methods:readfull(size, timeout)
     if self.dead then return nil, EBADF end
     return self.rd:readfull(size, timeout)
 end
-methods.recvfull = methods.readfull
+
+--- Alias of `readfull` whose argument errors name `recvfull` (the size is checked as the
+-- reader's luaL_checkinteger-like check does).
+function methods:recvfull(size, timeout)
+    if self.dead then return nil, EBADF end
+    if math.type(size) ~= 'integer' or size <= 0 then
+        local n = math.tointeger(size)
+        if n == nil and type(size) == 'string' then n = math.tointeger(tonumber(size)) end
+        if n then
+            if n <= 0 then argerror(1, 'recvfull', 'size must be greater than 0') end
+        elseif tonumber(size) then
+            argerror(1, 'recvfull', 'number has no integer representation')
+        else
+            argerror(1, 'recvfull', 'number expected, got ' .. typename(size))
+        end
+    end
+    return self.rd:readfull(size, timeout)
+end
 
 function methods:readuntil(needle, timeout)
     if self.dead then return nil, EBADF end
@@ -263,16 +305,18 @@ local CREATE_OPTIONS = {
     { 'device', 'bindtodevice', 'string' },
 }
 
-local function apply_options(sock, family, options, list, level)
+--- Sets the options of `list` found in the table `options` (argument #n of the public function
+-- `fname`); a value of the wrong type raises at `level` (counted from this function).
+local function apply_options(sock, family, options, list, n, fname, level)
     if type(options) ~= 'table' then return true end
     for _, o in ipairs(list) do
         local key, name, want, only = o[1], o[2], o[3], o[4]
         local v = options[key]
         if v ~= nil and (not only or only == family) then
             if type(v) ~= want then
-                error(string.format("bad argument #4 to 'socket' (%s expected, got %s)", want, type(v)), level + 1)
+                argerror(n, fname, want .. ' expected, got ' .. type(v), level)
             end
-            local ok, err = check(level + 1, sock:setoption(name, v))
+            local ok, err = check(level, sock:setoption(name, v))
             if not ok then
                 return nil, string.format("failed to set socket option '%s': %s", key, err)
             end
@@ -287,19 +331,27 @@ local function check_int(v, n, fname, level)
     end
 end
 
---- socket(family, type[, protocol[, options]]) -> socket | nil, err
-function M.socket(family, typ, protocol, options)
-    check_int(family, 1, 'socket', 2)
-    check_int(typ, 2, 'socket', 2)
-    if protocol ~= nil then check_int(protocol, 3, 'socket', 2) end
-    local sock, err = native.socket(family, typ, protocol or 0)
+--- A socket object with the constructor options (argument #n of the public function `fname`)
+-- applied; an option of the wrong type raises at `level` (counted from this function).
+local function new_socket(family, typ, protocol, options, n, fname, level)
+    local sock, err = native.socket(family, typ, protocol)
     if not sock then return nil, err end
-    local ok, oerr = apply_options(sock, family, options, CREATE_OPTIONS, 2)
+    local ok, oerr = apply_options(sock, family, options, CREATE_OPTIONS, n, fname, level + 1)
     if not ok then
         sock:close()
         return nil, oerr
     end
     return wrap(sock)
+end
+
+--- socket(family, type[, protocol[, options]]) -> socket | nil, err
+function M.socket(family, typ, protocol, options)
+    check_int(family, 1, 'socket', 2)
+    check_int(typ, 2, 'socket', 2)
+    if protocol ~= nil then check_int(protocol, 3, 'socket', 2) end
+    local s, err = new_socket(family, typ, protocol or 0, options, 4, 'socket', 3) -- not a tail call: error levels count this frame
+    if not s then return nil, err end
+    return s
 end
 
 --- socketpair(family, type[, protocol[, options]]) -> sock1, sock2 | nil, err
@@ -309,7 +361,7 @@ function M.socketpair(family, typ, protocol, options)
     local a, b = native.socketpair(family, typ, protocol or 0)
     if not a then return nil, b end
     for _, s in ipairs({ a, b }) do
-        local ok, err = apply_options(s, family, options, CREATE_OPTIONS, 2)
+        local ok, err = apply_options(s, family, options, CREATE_OPTIONS, 4, 'socketpair', 3)
         if not ok then
             a:close()
             b:close()
@@ -327,7 +379,10 @@ function M.icmp() return M.socket(AF_INET, SOCK_DGRAM, native.IPPROTO_ICMP) end
 function M.icmp6() return M.socket(AF_INET6, SOCK_DGRAM, native.IPPROTO_ICMPV6) end
 function M.unix() return M.socket(AF_UNIX, SOCK_STREAM) end
 function M.unix_dgram() return M.socket(AF_UNIX, SOCK_DGRAM) end
-function M.netlink(protocol) return M.socket(native.AF_NETLINK, native.SOCK_RAW, protocol) end
+function M.netlink(protocol)
+    if protocol ~= nil then check_int(protocol, 1, 'netlink', 2) end
+    return M.socket(native.AF_NETLINK, native.SOCK_RAW, protocol)
+end
 
 -- TUN/TAP ---------------------------------------------------------------------------------------
 
@@ -400,56 +455,78 @@ local function or_close(s, ok, err)
     return s
 end
 
---- A socket of `typ` bound to ipaddr:port (`options.ipv6` picks IPv6), plus `extra` options.
-local function bound_ip(typ, ipaddr, port, options, extra)
+--- Raises `bad argument #n to 'fname'` (at `level`, counted from the caller) unless `port` is
+-- what bind takes as a port: an integer, a float with an integer value or a decimal string
+-- (`arg_int` in src/lib.rs).
+local function check_port(port, n, fname, level)
+    if math.type(port) == 'integer' then return end
+    local t, msg = type(port), nil
+    if t == 'number' then
+        if port % 1 == 0 then return end
+        msg = 'number has no integer representation'
+    elseif t == 'string' then
+        local d = port:match('^%s*([+-]?%d+)%s*$')
+        if d and math.tointeger(tonumber(d)) then return end
+        msg = 'number expected, got string'
+    else
+        msg = 'number expected, got ' .. typename(port)
+    end
+    argerror(n, fname, msg, level + 1)
+end
+
+--- A socket of `typ` bound to ipaddr:port (`options.ipv6` picks IPv6), plus `extra` options;
+-- errors name `fname`, called by the public helper (the caller's caller).
+local function bound_ip(typ, ipaddr, port, options, extra, fname)
+    check_port(port, 2, fname, 3)
     options = type(options) == 'table' and options or {}
     local family = options.ipv6 and AF_INET6 or AF_INET
-    local s, err = M.socket(family, typ, 0, options)
+    local s, err = new_socket(family, typ, 0, options, 3, fname, 4)
     if not s then return nil, err end
     if extra then
-        local ok, oerr = apply_options(s.sock, family, options, extra, 3)
+        local ok, oerr = apply_options(s.sock, family, options, extra, 3, fname, 4)
         if not ok then return or_close(s, nil, oerr) end
     end
     return or_close(s, check(3, s.sock:bind(ipaddr, port)))
 end
 
---- A socket of `typ` connected to an IP literal.
-local function connected_ip(typ, ipaddr, port, options)
-    local s, err = M.socket(ip_family(ipaddr), typ, 0, options)
+--- A socket of `typ` connected to an IP literal; errors name `fname`, as for bound_ip.
+local function connected_ip(typ, ipaddr, port, options, fname)
+    local s, err = new_socket(ip_family(ipaddr), typ, 0, options, 3, fname, 4)
     if not s then return nil, err end
     return or_close(s, s:connect(ipaddr, port))
 end
 
 --- listen_tcp([ipaddr], port[, options]) -> listening socket | nil, err
 function M.listen_tcp(ipaddr, port, options)
-    local s, err = bound_ip(SOCK_STREAM, ipaddr, port, options, TCP_OPTIONS)
+    local s, err = bound_ip(SOCK_STREAM, ipaddr, port, options, TCP_OPTIONS, 'listen_tcp')
     if not s then return nil, err end
     return or_close(s, s:listen(type(options) == 'table' and options.backlog or nil))
 end
 
 --- connect_tcp(ipaddr, port[, options]) -> connected socket | nil, err
 function M.connect_tcp(ipaddr, port, options)
-    local s, err = connected_ip(SOCK_STREAM, ipaddr, port, options) -- not a tail call: error levels count this frame
+    local s, err = connected_ip(SOCK_STREAM, ipaddr, port, options, 'connect_tcp') -- not a tail call: error levels count this frame
     if not s then return nil, err end
     return s
 end
 
 --- listen_udp([ipaddr], port[, options]) -> bound socket | nil, err
 function M.listen_udp(ipaddr, port, options)
-    local s, err = bound_ip(SOCK_DGRAM, ipaddr, port, options) -- not a tail call: error levels count this frame
+    local s, err = bound_ip(SOCK_DGRAM, ipaddr, port, options, nil, 'listen_udp') -- not a tail call: error levels count this frame
     if not s then return nil, err end
     return s
 end
 
 --- connect_udp(ipaddr, port[, options]) -> connected socket | nil, err
 function M.connect_udp(ipaddr, port, options)
-    local s, err = connected_ip(SOCK_DGRAM, ipaddr, port, options) -- not a tail call: error levels count this frame
+    local s, err = connected_ip(SOCK_DGRAM, ipaddr, port, options, 'connect_udp') -- not a tail call: error levels count this frame
     if not s then return nil, err end
     return s
 end
 
 --- listen_unix(path[, options]) -> listening socket | nil, err
 function M.listen_unix(path, options)
+    if type(path) ~= 'string' then argerror(1, 'listen_unix', 'string expected, got ' .. typename(path)) end
     local s, err = M.unix()
     if not s then return nil, err end
     local b, berr = check(2, s.sock:bind(path))
@@ -463,6 +540,13 @@ end
 
 --- connect_unix(server_path[, local_path]) -> connected socket | nil, err
 function M.connect_unix(server_path, local_path)
+    if type(server_path) ~= 'string' then
+        argerror(1, 'connect_unix', 'string expected, got ' .. typename(server_path))
+    end
+    -- a false local_path is no local path, as before
+    if local_path and type(local_path) ~= 'string' then
+        argerror(2, 'connect_unix', 'string expected, got ' .. type(local_path))
+    end
     local s, err = M.unix()
     if not s then return nil, err end
     if local_path then

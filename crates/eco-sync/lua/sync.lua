@@ -15,12 +15,6 @@ local function new_queue()
     return { head = 1, tail = 0 }
 end
 
-local function push(q, w)
-    local t = q.tail + 1
-    q.tail = t
-    q[t] = w
-end
-
 local function pop(q)
     local h = q.head
     if h > q.tail then return nil end
@@ -35,8 +29,10 @@ local function wait_in(q, timeout)
     if not isyieldable() then
         error('attempt to yield from outside a coroutine', 3)
     end
+    local t = q.tail + 1 -- before parking: a bad self must not leave a wait behind
     local tok = park(timeout)
-    push(q, tok)
+    q.tail = t
+    q[t] = tok
     return tok, yield()
 end
 
@@ -49,6 +45,14 @@ local function wake_one(q)
     end
 end
 
+--- Raises `bad argument #1 to 'wait'` at the caller of `wait` unless `timeout` is nil or a
+-- number (a numeric string too, as the native `park` reads it).
+local function check_timeout(timeout)
+    if timeout == nil or type(timeout) == 'number' then return end
+    if type(timeout) == 'string' and tonumber(timeout) then return end
+    error("bad argument #1 to 'wait' (number expected, got " .. type(timeout) .. ')', 3)
+end
+
 -- marks, in a cond's `vals`, a waiter woken by `close`
 local CLOSED = {}
 
@@ -59,6 +63,7 @@ cond.__index = cond
 
 --- Waits for `signal`/`broadcast`/`close`; `timeout` is a deadline for the whole call.
 function cond:wait(timeout)
+    if timeout ~= nil and type(timeout) ~= 'number' then check_timeout(timeout) end
     if self.closed then return nil, 'closed' end
     local tok, outcome = wait_in(self.q, timeout)
     if outcome == WOKEN then
@@ -168,6 +173,7 @@ function waitgroup:done()
 end
 
 function waitgroup:wait(timeout)
+    if timeout ~= nil and type(timeout) ~= 'number' then check_timeout(timeout) end
     if self.n == 0 then return true end
     local _, outcome = wait_in(self.q, timeout)
     if outcome == WOKEN then return true end
