@@ -351,6 +351,22 @@ fn path_of(s: &mlua::LuaString) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(&s.as_bytes()))
 }
 
+/// `load_ca_cert_file`/`load_cert_file`: reads the PEM certificates at `path` into the context
+/// with `apply`; false when the context is freed or the file unreadable.
+fn load_certs(c: &mut Context, path: &mlua::LuaString, apply: fn(&mut Context, Vec<X509>)) -> bool {
+    if c.freed {
+        return false;
+    }
+    match read_certs(&path_of(path)) {
+        Some(certs) => {
+            apply(c, certs);
+            c.built = None;
+            true
+        }
+        None => false,
+    }
+}
+
 fn read_certs(path: &Path) -> Option<Vec<X509>> {
     let data = std::fs::read(path).ok()?;
     match X509::stack_from_pem(&data) {
@@ -505,36 +521,18 @@ fn register_context(lua: &Lua) -> Result<()> {
             lua,
             "ssl context",
             |_, this: &mut ContextUd, path: mlua::LuaString| {
-                let c = &mut this.0;
-                if c.freed {
-                    return Ok(false);
-                }
-                match read_certs(&path_of(&path)) {
-                    Some(certs) => {
-                        c.cas.extend(certs);
-                        c.built = None;
-                        Ok(true)
-                    }
-                    None => Ok(false),
-                }
+                Ok(load_certs(&mut this.0, &path, |c, certs| {
+                    c.cas.extend(certs)
+                }))
             },
         )?;
         let m_load_cert_file = eco_util::method_mut(
             lua,
             "ssl context",
             |_, this: &mut ContextUd, path: mlua::LuaString| {
-                let c = &mut this.0;
-                if c.freed {
-                    return Ok(false);
-                }
-                match read_certs(&path_of(&path)) {
-                    Some(chain) => {
-                        c.chain = Some(chain);
-                        c.built = None;
-                        Ok(true)
-                    }
-                    None => Ok(false),
-                }
+                Ok(load_certs(&mut this.0, &path, |c, chain| {
+                    c.chain = Some(chain)
+                }))
             },
         )?;
         let m_load_key_file = eco_util::method_mut(
