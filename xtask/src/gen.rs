@@ -188,6 +188,16 @@ fn openwrt_makefile(t: &Table, p: &Package) -> String {
     let _ = writeln!(s, "# source file:install path under /usr/share/lua/5.4");
     let _ = writeln!(s, "ECO_LUA:={}\n", luas.join(" "));
     let mut deps: Vec<String> = p.depends.iter().map(|d| format!("+{d}")).collect();
+    if p.name == "lua-eco" {
+        // the bundle brings the system libraries of the modules chosen into it
+        for q in &t.packages {
+            for d in q.depends.iter().filter(|d| t.package(d).is_none()) {
+                if q.name != "lua-eco" {
+                    deps.push(format!("+{}:{d}", bundle_symbol(&q.name)));
+                }
+            }
+        }
+    }
     if !natives.is_empty() || p.name == "lua-eco" {
         deps.push("$(RUST_ARCH_DEPENDS)".into());
     }
