@@ -44,7 +44,31 @@ fn hash(s: &[u8]) -> usize {
     (v.wrapping_mul(2654435761) >> (32 - HASH_BITS)) as usize
 }
 
-/// Packs `src` (greedy, hash chains).
+/// The longest earlier match for position `i`: (distance, length).
+fn longest(src: &[u8], i: usize, head: &[usize], prev: &[usize]) -> (usize, usize) {
+    let mut best = (0, 0);
+    if i + MIN_MATCH > src.len() {
+        return best;
+    }
+    let mut cand = head[hash(&src[i..])];
+    let mut tries = 0;
+    while cand != usize::MAX && i - cand <= WINDOW && tries < CHAIN {
+        let len = src[cand..]
+            .iter()
+            .zip(&src[i..])
+            .take_while(|(a, b)| a == b)
+            .count();
+        if len > best.1 {
+            best = (i - cand, len);
+        }
+        cand = prev[cand];
+        tries += 1;
+    }
+    best
+}
+
+/// Packs `src` (hash chains, one step of lazy matching: a match is deferred by a byte when the
+/// next position has a longer one).
 pub fn pack(src: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut head = alloc::vec![usize::MAX; 1 << HASH_BITS];
@@ -59,32 +83,24 @@ pub fn pack(src: &[u8]) -> Vec<u8> {
         }
     };
     while i + MIN_MATCH <= src.len() {
-        let mut best = (0, 0);
-        let mut cand = head[hash(&src[i..])];
-        let mut tries = 0;
-        while cand != usize::MAX && i - cand <= WINDOW && tries < CHAIN {
-            let len = src[cand..]
-                .iter()
-                .zip(&src[i..])
-                .take_while(|(a, b)| a == b)
-                .count();
-            if len > best.1 {
-                best = (i - cand, len);
-            }
-            cand = prev[cand];
-            tries += 1;
-        }
-        if best.1 >= MIN_MATCH {
-            sequence(&mut out, &src[lit_start..i], Some(best));
-            for p in i..i + best.1 {
-                insert(&mut head, &mut prev, p);
-            }
-            i += best.1;
-            lit_start = i;
-        } else {
+        let best = longest(src, i, &head, &prev);
+        if best.1 < MIN_MATCH {
             insert(&mut head, &mut prev, i);
             i += 1;
+            continue;
         }
+        insert(&mut head, &mut prev, i);
+        let next = longest(src, i + 1, &head, &prev);
+        if next.1 > best.1 + 1 {
+            i += 1; // this byte becomes a literal; the longer match is taken next round
+            continue;
+        }
+        sequence(&mut out, &src[lit_start..i], Some(best));
+        for p in i + 1..i + best.1 {
+            insert(&mut head, &mut prev, p);
+        }
+        i += best.1;
+        lit_start = i;
     }
     sequence(&mut out, &src[lit_start..], None);
     out
@@ -188,6 +204,7 @@ mod tests {
                 packed += roundtrip(&min);
             }
         }
+        std::eprintln!("repository Lua: {raw} bytes, packed {packed}");
         assert!(packed * 2 < raw, "{packed} of {raw}");
     }
 }
