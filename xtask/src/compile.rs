@@ -133,7 +133,13 @@ impl Ctx {
         let mut c = self.cargo();
         c.args(["build", "-p", "eco"]).args(profile.args());
         if !wanted.is_empty() {
-            let crates = self.table.crates_for(wanted)?;
+            // (the core is not optional)
+            let crates: Vec<&str> = self
+                .table
+                .crates_for(wanted)?
+                .into_iter()
+                .filter(|c| *c != "eco-sched")
+                .collect();
             c.args(["--no-default-features", "--features", &crates.join(",")]);
         }
         run(c)?;
