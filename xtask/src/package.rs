@@ -147,10 +147,8 @@ impl Ctx {
         let work = self
             .target
             .join(format!("xtask/pkg-{}-{flavour:?}", std::process::id()));
-        for d in [&work] {
-            if d.exists() {
-                fs::remove_dir_all(d).map_err(|e| format!("rm -r {}: {e}", d.display()))?;
-            }
+        if work.exists() {
+            fs::remove_dir_all(&work).map_err(|e| format!("rm -r {}: {e}", work.display()))?;
         }
         // Only this flavour's files are replaced (the bundle set lives below the other).
         mkdir(&dist)?;

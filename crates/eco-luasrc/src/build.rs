@@ -20,8 +20,7 @@ pub fn pack_lua_dir() {
         }
         println!("cargo:rerun-if-changed={}", path.display());
         let src = fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut min = std::vec![0u8; crate::minified_len(&src)];
-        crate::scan_into(&src, &mut min);
+        let min = crate::minify(&src);
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let dest = out.join(format!("{name}.lz"));
         fs::write(&dest, crate::lz::pack(&min))

@@ -42,27 +42,16 @@ macro_rules! lua_source {
     };
 }
 
-/// `src` minified into `out` as far as it fits; returns the full minified length.
-pub fn scan_into(src: &[u8], out: &mut [u8]) -> usize {
-    scan(src, out)
-}
-
-/// The length of `minify(src)`.
-pub const fn minified_len(src: &[u8]) -> usize {
-    scan(src, &mut [])
-}
-
-/// `src` without comments, indentation and repeated blanks; `N` is [`minified_len`].
-pub const fn minify<const N: usize>(src: &[u8]) -> [u8; N] {
-    let mut out = [0u8; N];
-    let n = scan(src, &mut out);
-    assert!(n == N, "minified length mismatch");
+/// `src` without comments, indentation and repeated blanks (line breaks kept).
+pub fn minify(src: &[u8]) -> Vec<u8> {
+    let mut out = alloc::vec![0u8; scan(src, &mut [])];
+    scan(src, &mut out);
     out
 }
 
 /// Writes the minified text into `out` as far as it fits and returns its full length; the
 /// source unchanged where it cannot be rewritten safely.
-const fn scan(src: &[u8], out: &mut [u8]) -> usize {
+fn scan(src: &[u8], out: &mut [u8]) -> usize {
     let mut i = 0;
     let mut o = 0;
     // A blank seen in code and not yet written: written only before more code on the line.
@@ -131,7 +120,7 @@ const fn scan(src: &[u8], out: &mut [u8]) -> usize {
 }
 
 /// `[[` or `[=...=[` at `i`: the opening of a long string or comment.
-const fn long_bracket(src: &[u8], mut i: usize) -> bool {
+fn long_bracket(src: &[u8], mut i: usize) -> bool {
     i += 1;
     while i < src.len() && src[i] == b'=' {
         i += 1;
@@ -139,14 +128,14 @@ const fn long_bracket(src: &[u8], mut i: usize) -> bool {
     i < src.len() && src[i] == b'['
 }
 
-const fn put(out: &mut [u8], o: usize, c: u8) -> usize {
+fn put(out: &mut [u8], o: usize, c: u8) -> usize {
     if o < out.len() {
         out[o] = c;
     }
     o + 1
 }
 
-const fn verbatim(src: &[u8], out: &mut [u8]) -> usize {
+fn verbatim(src: &[u8], out: &mut [u8]) -> usize {
     let mut i = 0;
     while i < src.len() {
         put(out, i, src[i]);
@@ -159,12 +148,10 @@ const fn verbatim(src: &[u8], out: &mut [u8]) -> usize {
 mod tests {
     use super::*;
     use std::string::String;
-    use std::vec;
 
     fn min(s: &str) -> String {
-        let mut out = vec![0u8; minified_len(s.as_bytes())];
-        let n = scan(s.as_bytes(), &mut out);
-        assert_eq!(n, out.len());
+        let out = minify(s.as_bytes());
+        assert_eq!(scan(s.as_bytes(), &mut []), out.len());
         String::from_utf8(out).unwrap()
     }
 

@@ -342,12 +342,22 @@ unsafe fn wait_impl(l: State, resumed: bool) -> R {
     unsafe { wait_method::<IoObj>(l, resumed, |o| &mut o.base, None) }
 }
 
+/// `cancel()` of every wrapper (spec/eco.md 9, 10.5, 11): wakes the coroutine waiting on it, also
+/// during a reader's or writer's fairness yield (the call then ends with "canceled").
+///
+/// # Safety
+/// See the module documentation.
+pub unsafe fn cancel_method<T: Obj>(l: State, base: impl FnOnce(&mut T) -> &mut Base) -> R {
+    // SAFETY: the module's contract.
+    base(unsafe { check_obj::<T>(l)? }).cancel();
+    Ok(Ret::N(0))
+}
+
 /// # Safety
 /// See the module documentation.
 unsafe fn cancel_impl(l: State, _resumed: bool) -> R {
     // SAFETY: the module's contract.
-    unsafe { check_obj::<IoObj>(l)? }.base.cancel();
-    Ok(Ret::N(0))
+    unsafe { cancel_method::<IoObj>(l, |o| &mut o.base) }
 }
 
 /// # Safety

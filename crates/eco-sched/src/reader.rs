@@ -395,10 +395,7 @@ unsafe fn wait_impl(l: State, resumed: bool) -> R {
 /// See `io.rs`.
 unsafe fn cancel_impl(l: State, _resumed: bool) -> R {
     // SAFETY: the contract of `io.rs`.
-    let rd = unsafe { check_obj::<Reader>(l)? };
-    // (also during the fairness yield: the call then ends with "canceled", spec/eco.md 10.5)
-    rd.base.cancel();
-    Ok(Ret::N(0))
+    unsafe { io::cancel_method::<Reader>(l, |o| &mut o.base) }
 }
 
 /// `eco.reader(fd[, read_fn[, ctx]])`.

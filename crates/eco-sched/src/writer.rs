@@ -243,10 +243,7 @@ unsafe fn wait_impl(l: State, resumed: bool) -> R {
 /// See `io.rs`.
 unsafe fn cancel_impl(l: State, _resumed: bool) -> R {
     // SAFETY: the contract of `io.rs`.
-    let wr = unsafe { check_obj::<Writer>(l)? };
-    // (also during the fairness yield: the call then ends with "canceled", spec/eco.md 10.5)
-    wr.base.cancel();
-    Ok(Ret::N(0))
+    unsafe { io::cancel_method::<Writer>(l, |o| &mut o.base) }
 }
 
 /// `eco.writer(fd[, write_fn[, ctx]])`.
