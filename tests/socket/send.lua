@@ -119,6 +119,24 @@ T.go(function()
         c:close(); s:close()
     end
 
+    -- a send that raises (it must wait where no yield is allowed: inside a gsub callback)
+    -- releases the write mutex: the next send on the socket goes through
+    do
+        local c, s = tcp_pair()
+        T.ok(c:setoption('sndbuf', 4096))
+        local big = string.rep('x', 8 * 1024 * 1024)
+        local ok, err = pcall(string.gsub, 'a', 'a', function() c:send(big, 5) end)
+        T.eq(ok, false)
+        T.ok(tostring(err):find('yield', 1, true), tostring(err))
+        local got
+        eco.run(function() got = s:read('a', 10) end)
+        T.same({ 5 }, c:send('after', 5))
+        c:close()
+        T.wait_until(function() return got end, 10, 'the receiver')
+        T.ok(got:sub(-5) == 'after', 'the send after the raise arrived')
+        s:close()
+    end
+
     -- datagram sockets: one send = one datagram
     do
         local a, b = assert(socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM))

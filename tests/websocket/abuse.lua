@@ -94,6 +94,16 @@ T.go(function()
         { cframe(0x01, 'a\xe2\x82'), 1007, 'invalid UTF-8 in text frame', 0, cframe(0x80, '') },
         { cframe(0x88, '\x03\xe8\xff'), 1007, 'invalid UTF-8 in close reason' },
         { cframe(0x88, 'x'), 1002, 'close frame with a body must carry a 2-byte status code' },
+        -- reserved (1004-1006, 1015) and unassigned (below 1000, 1016-2999, 5000 up) close codes
+        { cframe(0x88, '\x03\xe7'), 1002, 'invalid close code 999' },
+        { cframe(0x88, '\x03\xec'), 1002, 'invalid close code 1004' },
+        { cframe(0x88, '\x03\xed'), 1002, 'invalid close code 1005' },
+        { cframe(0x88, '\x03\xee'), 1002, 'invalid close code 1006' },
+        { cframe(0x88, '\x03\xf7'), 1002, 'invalid close code 1015' },
+        { cframe(0x88, '\x03\xf8'), 1002, 'invalid close code 1016' },
+        { cframe(0x88, '\x0b\xb7'), 1002, 'invalid close code 2999' },
+        { cframe(0x88, '\x13\x88'), 1002, 'invalid close code 5000' },
+        { cframe(0x88, '\0\0'), 1002, 'invalid close code 0' },
         -- fragmentation sequence
         { cframe(0x80, 'x'), 1002, 'unexpected continuation frame' },
         { cframe(0x01, 'x') .. cframe(0x81, 'y'), 1002, 'expected continuation frame', 1 },
@@ -131,6 +141,26 @@ T.go(function()
         ws:send_close(1000)
         T.same({ '', 'close', 1000, n = 3 }, ws:recv_frame(10))
         c:close()
+    end
+    -- codes that are valid on the wire pass in strict mode: 1001, 1014, 3000 and 4999
+    for _, code in ipairs { 1001, 1014, 3000, 4999 } do
+        local c = raw_client(port)
+        c:send(cframe(0x88, string.char(code >> 8, code & 0xff)))
+        T.eq(c:readfull(4, 10), close_frame(code), 'close code ' .. code .. ' echoed')
+        c:close()
+    end
+    -- send_close refuses what strict mode would refuse to receive; the reference mode sends it
+    do
+        local a, b = assert(socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
+        local strict = websocket.wrap(a, { strict = true }, false)
+        for _, code in ipairs { 999, 1004, 1005, 1006, 1015, 2000, 5000 } do
+            T.same({ nil, 'bad status code', n = 2 }, strict:send_close(code))
+        end
+        T.eq(strict:send_close(1000), 4)
+        local lax = websocket.wrap(a, {}, false)
+        T.eq(lax:send_close(999), 4)
+        T.eq(b:readfull(8, 5), close_frame(1000) .. close_frame(999))
+        a:close(); b:close()
     end
     srv:close()
 

@@ -82,8 +82,12 @@ local function parse_resolv(f)
         if first and first ~= '#' and first ~= ';' then
             local ns = line:match('^%s*nameserver%s+(%S+)')
             if ns and (is_ipv4(ns) or is_ipv6(ns)) then servers[#servers + 1] = { ns, 53 } end
-            local dom = line:match('^%s*search%s+(%S+)')
-            if dom and not dom:find('.', 1, true) then search = search or dom end
+            -- the last `search` or `domain` line wins (resolv.conf(5)); its first domain is
+            -- used only when it has no dot (docs/dns.md)
+            local key, dom = line:match('^%s*(%l+)%s+(%S+)')
+            if key == 'search' or key == 'domain' then
+                search = not dom:find('.', 1, true) and dom or nil
+            end
         end
     end
     return { servers = servers, search = search }
@@ -134,7 +138,9 @@ local function query_tcp(ip, port, family, msg, id, opts)
     end
     s:close()
     if not data then return nil, 'truncated' end
-    return native.parse_reply(data, id)
+    local answers, err = native.parse_reply(data, id, msg)
+    if err == 'question mismatch' then return nil, 'truncated' end
+    return answers, err
 end
 
 --- One attempt against one server: fresh socket, random id, wait for the matching reply.
@@ -170,12 +176,14 @@ local function query_server(server, name, qtype, opts)
         if type(from) == 'table' and from.port == port and type(from.ipaddr) == 'string'
             and socket.inet_pton(family, from.ipaddr) == want
             and #data >= 2 and string.unpack('>I2', data) == id then
-            local answers, perr = native.parse_reply(data, id)
-            s:close()
-            if perr == 'truncated' then return query_tcp(ip, port, family, msg, id, opts) end
-            return answers, perr
+            local answers, perr = native.parse_reply(data, id, msg)
+            if perr ~= 'question mismatch' then
+                s:close()
+                if perr == 'truncated' then return query_tcp(ip, port, family, msg, id, opts) end
+                return answers, perr
+            end
         end
-        -- not from the server or not our id: ignore it and keep waiting
+        -- not from the server, not our id or not our question: ignore it and keep waiting
     end
 end
 

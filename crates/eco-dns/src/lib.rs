@@ -260,6 +260,28 @@ fn parse_rdata(
     })
 }
 
+/// Whether `reply` answers the question of `query` (a message from [`build_query`]): the first
+/// question's name (ASCII case-insensitively), type and class are the query's. A reply that
+/// carries no question (some servers' FORMERR or REFUSED) or cannot be read here passes, and
+/// [`parse_reply`] reports it. Like a wrong id, a mismatch means the reply is for another
+/// query (a stale or forged one) and is ignored (docs/dns.md).
+pub fn question_matches(reply: &[u8], query: &[u8]) -> bool {
+    if u16_at(reply, 4).unwrap_or(0) == 0 {
+        return true;
+    }
+    let question = |m: &[u8]| {
+        let (name, at) = read_name(m, 12)?;
+        Some((name, u16_at(m, at)?, u16_at(m, at + 2)?))
+    };
+    match (question(reply), question(query)) {
+        (Some((rn, rt, rc)), Some((qn, qt, qc))) => {
+            rt == qt && rc == qc && rn.eq_ignore_ascii_case(&qn)
+        }
+        (None, _) => true,
+        (_, None) => false,
+    }
+}
+
 /// Validates a reply to the query with id `expected_id` and decodes its answer section
 /// (spec §4). Errors are the spec's strings.
 pub fn parse_reply(msg: &[u8], expected_id: u16) -> std::result::Result<Vec<Record>, String> {
@@ -384,13 +406,22 @@ fn native(lua: &Lua) -> Result<Table> {
     )?;
     t.set(
         "parse_reply",
-        eco_util::function(lua, |lua, (msg, id): (mlua::LuaString, i64)| {
-            let id = u16_arg(id, "transaction id")?;
-            match parse_reply(&msg.as_bytes(), id) {
-                Ok(recs) => one(Value::Table(records_table(lua, &recs)?)),
-                Err(e) => fail(lua, &e),
-            }
-        })?,
+        eco_util::function(
+            lua,
+            |lua, (msg, id, query): (mlua::LuaString, i64, Option<mlua::LuaString>)| {
+                let id = u16_arg(id, "transaction id")?;
+                let msg = msg.as_bytes();
+                if let Some(q) = query {
+                    if u16_at(&msg, 0) == Some(id) && !question_matches(&msg, &q.as_bytes()) {
+                        return fail(lua, "question mismatch");
+                    }
+                }
+                match parse_reply(&msg, id) {
+                    Ok(recs) => one(Value::Table(records_table(lua, &recs)?)),
+                    Err(e) => fail(lua, &e),
+                }
+            },
+        )?,
     )?;
     t.set(
         "random_id",

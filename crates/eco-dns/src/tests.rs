@@ -282,3 +282,27 @@ fn random_inputs_never_panic() {
         let _ = parse_reply(&m, 7);
     }
 }
+
+#[test]
+fn question_section_must_match() {
+    let q = build_query(b"Example.org", 1, 7, false).unwrap();
+    let with_q = |name: &[u8], t: u16, c: u16| {
+        let mut m = q[..12].to_vec();
+        m[2] = 0x81;
+        m[3] = 0x80;
+        let mut r = build_query(name, t, 7, false).unwrap();
+        let n = r.len();
+        r[n - 2..].copy_from_slice(&c.to_be_bytes());
+        m.extend_from_slice(&r[12..]);
+        m
+    };
+    assert!(question_matches(&with_q(b"example.ORG", 1, 1), &q));
+    assert!(!question_matches(&with_q(b"example.net", 1, 1), &q));
+    assert!(!question_matches(&with_q(b"example.org", 28, 1), &q));
+    assert!(!question_matches(&with_q(b"example.org", 1, 3), &q));
+    // no question (a bare FORMERR): parse_reply decides; an unreadable one too
+    let mut bare = q[..12].to_vec();
+    bare[4..6].copy_from_slice(&[0, 0]);
+    assert!(question_matches(&bare, &q));
+    assert!(question_matches(&q[..14], &q));
+}

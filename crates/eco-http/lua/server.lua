@@ -3,7 +3,9 @@
 -- `listen`'s options can change: `max_request_line` (8192 bytes, else 414), `max_header_line`
 -- (8192, else 431), `max_headers` (100, else 431), `max_head` (65536 bytes for the whole head,
 -- else 431; it bounds buffering and re-parsing), `header_timeout` (10 s for the whole head once
--- its first byte arrived, else 408), `max_body` (64 MiB of declared or chunked body, else 413).
+-- its first byte arrived, else 408), `max_body` (64 MiB of declared or chunked body, else 413),
+-- `send_timeout` (30 s: each wait for the client to take response bytes), `body_timeout` (30 s:
+-- each wait while `discard_body` drains a body the handler left).
 -- Malformed requests get 400. Each of these closes the connection.
 -- Extensions beyond the spec: chunked request bodies are decoded by `read_body`, and
 -- `Expect: 100-continue` is answered when the handler first reads the body.
@@ -87,6 +89,10 @@ end
 function con:set_status(code, reason)
     local resp = self.resp
     if resp.head_sent then error(HEAD_SENT, 2) end
+    -- CR, LF or NUL in a reason would let its text end the status line (response splitting)
+    if type(reason) == 'string' and reason:find('[%z\r\n]') then
+        error('invalid status reason: ' .. string.format('%q', tostring(reason)), 2)
+    end
     resp.code = code
     resp.status = reason
     return true
@@ -103,11 +109,19 @@ function con:add_header(name, value)
     if t ~= 'string' and t ~= 'number' then error('value must be a string or number', 0) end
     local lname = lower_names[name]
     if not lname then
+        -- names are RFC 9110 tokens; only checked ones are cached
+        if type(name) ~= 'string' or not name:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
+            error('invalid http header name: ' .. string.format('%q', tostring(name)), 2)
+        end
         lname = name:lower()
         if n_lower < 256 then
             n_lower = n_lower + 1
             lower_names[name] = lname
         end
+    end
+    -- CR or LF would end the line and start a header (or a response) of the sender's choosing
+    if t == 'string' and value:find('[%z\r\n]') then
+        error('invalid value of http header ' .. lname .. ': CR, LF or NUL', 2)
     end
     resp.headers[lname] = value
 end
@@ -225,8 +239,16 @@ function con:send(...)
     return true
 end
 
+-- A response write failed (timeout, peer gone): part of the response may be on the wire, so the
+-- connection ends after the handler, and later writes on it fail the same way.
+local function write_failed(self, err)
+    self.write_err = err
+    return nil, err
+end
+
 --- Writes the head (built if needed) and the buffered data. @return true | nil, err
 function con:flush()
+    if self.write_err then return nil, self.write_err end
     local resp = self.resp
     if not resp.head_sent then build_head(self) end
     local data = resp.data
@@ -234,8 +256,8 @@ function con:flush()
     if n == 0 then return true end
     local s = n == 1 and data[1] or concat(data, '', 1, n)
     for i = 1, n do data[i] = nil end
-    local ok, err = self.sock:send(s)
-    if not ok then return nil, err end
+    local ok, err = self.sock:send(s, self.options.send_timeout)
+    if not ok then return write_failed(self, err) end
     return true
 end
 
@@ -263,8 +285,8 @@ end
 local function continue100(self)
     if self.expect_continue then
         self.expect_continue = false
-        local ok, err = self.sock:send('HTTP/1.1 100 Continue\r\n\r\n')
-        if not ok then return nil, err end
+        local ok, err = self.sock:send('HTTP/1.1 100 Continue\r\n\r\n', self.options.send_timeout)
+        if not ok then return write_failed(self, err) end
     end
     return true
 end
@@ -313,6 +335,7 @@ end
 --- Up to `count` bytes (default all) of the request body; "" when none remains.
 -- @return data | nil, err
 function con:read_body(count, timeout)
+    timeout = timeout or self.options.body_timeout
     local ok, err = continue100(self)
     if not ok then return nil, err end
     local want = count and math.floor(count) or math.maxinteger
@@ -338,7 +361,7 @@ function con:discard_body()
         return nil, 'expectation not met'
     end
     while self.body_remain > 0 or self.chunked_req do
-        local d, err = self:read_body(65536)
+        local d, err = self:read_body(65536, self.options.body_timeout)
         if not d then return nil, err end
         if d == '' then break end
     end
@@ -411,14 +434,14 @@ function con:send_file(path, count, offset)
     if not count or count > size then count = size end
     if count <= 0 then return true end
     if self.resp.chunked then
-        ok, ferr = self.sock:send(string.format('%x\r\n', count))
-        if not ok then return nil, ferr end
+        ok, ferr = self.sock:send(string.format('%x\r\n', count), self.options.send_timeout)
+        if not ok then return write_failed(self, ferr) end
     end
-    ok, ferr = self.sock:sendfile(path, count, offset)
-    if not ok then return nil, ferr end
+    ok, ferr = self.sock:sendfile(path, count, offset, self.options.send_timeout)
+    if not ok then return write_failed(self, ferr) end
     if self.resp.chunked then
-        ok, ferr = self.sock:send('\r\n')
-        if not ok then return nil, ferr end
+        ok, ferr = self.sock:send('\r\n', self.options.send_timeout)
+        if not ok then return write_failed(self, ferr) end
     end
     return true
 end
@@ -606,6 +629,10 @@ local function serve(self, handler)
 
         local ret = handler(self, req)
         if ret == false then return end
+        if self.write_err then
+            log('err', self.tag .. 'send response: ' .. tostring(self.write_err))
+            return
+        end
         resp = self.resp
         if self.too_large and not resp.head_sent then
             return reject(self, 413, 'request body too large')
@@ -676,6 +703,9 @@ end
 local defaults = {
     docroot = '.', index = 'index.html', http_keepalive = 30, max_request_line = 8192,
     max_header_line = 8192, max_headers = 100, max_head = 65536, header_timeout = 10, max_body = 64 * 1024 * 1024,
+    -- a client that stops reading (or sending a body that must be drained) holds its connection
+    -- this long per stalled wait, not for ever
+    send_timeout = 30, body_timeout = 30,
 }
 
 -- raises at the caller of listen (argerror < check_listen_args < listen < caller)

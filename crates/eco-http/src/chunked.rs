@@ -1,9 +1,11 @@
-//! Incremental decoder of the chunked transfer coding (RFC 9112 7.1), with the permissive grammar
-//! of the former Lua decoders and explicit limits.
+//! Incremental decoder of the chunked transfer coding (RFC 9112 7.1), with explicit limits.
+//! The grammar is strict where a lax reading lets a body hide a second request behind a proxy
+//! that reads it differently (docs/http.md "Message framing"):
 //!
-//! * size line: leading hex digits, anything after them (extensions, spaces) ignored; LF or CRLF
-//!   terminated;
-//! * after each chunk's data one line is read and ignored;
+//! * size line: hex digits, then nothing or chunk extensions (`;` after optional spaces or
+//!   tabs, their content not interpreted); LF or CRLF terminated;
+//! * after each chunk's data one line is read and its content ignored (the documented client
+//!   behaviour; the data's length is already fixed by the size line);
 //! * size 0: trailer lines (each must contain `:`) until an empty line.
 //!
 //! The decoder never panics; bytes of an incomplete line are left to the caller, who calls again
@@ -14,7 +16,7 @@ use mlua::{Lua, MultiValue, Result, UserDataFields, Value};
 /// Why a chunked body is rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChunkError {
-    /// No hex digits at the start of a size line, or a size that overflows 64 bits.
+    /// A size line that is not hex digits (and extensions), or a size that overflows 64 bits.
     BadSize,
     /// A size line, the line after a chunk's data or a trailer line is longer than `max_line`
     /// (line terminator excluded).
@@ -160,7 +162,7 @@ impl Chunked {
                     };
                     let line = &rest[..len];
                     let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-                    if digits == 0 {
+                    if digits == 0 || !size_line_tail_ok(&line[digits..]) {
                         return Err(ChunkError::BadSize);
                     }
                     let size = line[..digits]
@@ -314,6 +316,17 @@ pub fn constructor(lua: &Lua) -> Result<mlua::Function> {
     })
 }
 
+/// What may follow the hex digits of a chunk-size line (RFC 9112 7.1): nothing, or chunk
+/// extensions, which start with `;` after optional whitespace. `3zz` or `3 ` is not a size.
+fn size_line_tail_ok(tail: &[u8]) -> bool {
+    let ext = tail.trim_ascii_start();
+    tail.is_empty()
+        || (ext.first() == Some(&b';')
+            && tail[..tail.len() - ext.len()]
+                .iter()
+                .all(|&b| b == b' ' || b == b'\t'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,11 +374,25 @@ mod tests {
     fn basic() {
         let (b, n, done, e) = one(b"3;ext\r\nabc\r\n0\r\nTrailer: x\r\n\r\nnext");
         assert_eq!((b.as_slice(), n, done, e), (&b"abc"[..], 29, true, None));
-        // LF only, upper/lower hex, data line content ignored
+        // LF only, upper/lower hex, extensions after blanks, data line content ignored
         let (b, _, done, e) =
-            one(b"A\nabcdefghij\n1f xx\n0123456789012345678901234567890 ignored\n0\n\n");
+            one(b"A\nabcdefghij\n1f \t;x=\"y\"\n0123456789012345678901234567890 ignored\n0\n\n");
         assert_eq!(b, b"abcdefghij0123456789012345678901234567890");
         assert!(done && e.is_none());
+        // not a size: trailing junk, or blanks without an extension
+        for bad in [
+            &b"3zz\r\nabc\r\n0\r\n\r\n"[..],
+            b"3 \r\nabc\r\n0\r\n\r\n",
+            b"-3\r\n",
+            b"0x3\r\n",
+        ] {
+            assert_eq!(
+                one(bad).3,
+                Some(ChunkError::BadSize),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
         // leading zeros are fine
         assert_eq!(one(b"0000000000000000000003\r\nabc\r\n0\r\n\r\n").0, b"abc");
         // incomplete: nothing more to do, not done

@@ -79,6 +79,8 @@ pub struct Head<'b, 'h> {
     pub headers: &'h [httparse::Header<'b>],
     /// Bytes of the head, leading empty lines and the blank line included.
     pub len: usize,
+    /// How the body is delimited (already checked: a bad one is a 400).
+    pub framing: Framing,
 }
 
 /// Header slots for [`parse_head`]: `storage` must hold at least `lim.max_headers` entries.
@@ -145,13 +147,103 @@ pub fn parse_head<'b, 'h>(
     if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(400);
     }
+    // the server decodes no coding but chunked: any other is a 400 like a bad framing
+    let framing = match framing(req.headers.iter().map(|h| (h.name.as_bytes(), h.value))) {
+        Ok(Framing::OtherCoding) | Err(_) => return Err(400),
+        Ok(f) => f,
+    };
     Ok(Some(Head {
         method,
         path: req.path.unwrap_or("").as_bytes(),
         minor: req.version.unwrap_or(1),
         headers: req.headers,
         len: pos + n,
+        framing,
     }))
+}
+
+/// How a message's body is delimited, from its `Content-Length` and `Transfer-Encoding` lines
+/// (RFC 9112 section 6; docs/http.md "Message framing").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// Neither header.
+    None,
+    /// Every `Content-Length` value, across lines and comma lists, is this number.
+    Length(u64),
+    /// The codings of all `Transfer-Encoding` lines, combined, are exactly `chunked`.
+    Chunked,
+    /// `Transfer-Encoding` lists other codings, `chunked` last or absent (the server answers
+    /// 400: it decodes no other coding; a client reads such a body as it did before).
+    OtherCoding,
+}
+
+/// Why a head's framing is refused: a request gets 400, a response is an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FramingError {
+    /// An empty or non-numeric `Content-Length` value, or values that differ.
+    ContentLength,
+    /// `Transfer-Encoding` with `chunked` repeated or not last, or beside `Content-Length`.
+    TransferEncoding,
+}
+
+/// The items of a comma-separated header value, trimmed; empty items are skipped (RFC 9110 5.6.1).
+fn list_items(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    v.split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|i| !i.is_empty())
+}
+
+/// The framing of a head whose header lines are `(name, value)` pairs, names in any case.
+/// Content-Length values must be 1 to 15 digits (no sign, no space inside) and all equal;
+/// Transfer-Encoding may hold one `chunked` only, as its last coding; both at once is refused
+/// (a request smuggling vector, RFC 9112 6.1).
+pub fn framing<'a>(
+    headers: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> std::result::Result<Framing, FramingError> {
+    let mut length: Option<u64> = None;
+    let mut te_seen = false;
+    let mut chunked_last = false;
+    let mut chunked_count = 0;
+    let mut codings = 0;
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let mut any = false;
+            for item in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                if item.is_empty() || item.len() > 15 || !item.iter().all(u8::is_ascii_digit) {
+                    return Err(FramingError::ContentLength);
+                }
+                let n = item.iter().fold(0u64, |a, &d| a * 10 + u64::from(d - b'0'));
+                if length.is_some_and(|l| l != n) {
+                    return Err(FramingError::ContentLength);
+                }
+                length = Some(n);
+                any = true;
+            }
+            if !any {
+                return Err(FramingError::ContentLength);
+            }
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            te_seen = true;
+            for item in list_items(value) {
+                // a coding may carry parameters: `gzip;q=1`
+                let coding = item.split(|&b| b == b';').next().unwrap_or_default();
+                chunked_last = coding.trim_ascii().eq_ignore_ascii_case(b"chunked");
+                chunked_count += usize::from(chunked_last);
+                codings += 1;
+            }
+        }
+    }
+    if te_seen {
+        if length.is_some() || chunked_count > 1 || (chunked_count == 1 && !chunked_last) {
+            return Err(FramingError::TransferEncoding);
+        }
+        return Ok(if chunked_last && codings == 1 {
+            Framing::Chunked
+        } else {
+            Framing::OtherCoding
+        });
+    }
+    Ok(length.map_or(Framing::None, Framing::Length))
 }
 
 /// [`parse_head`] into owned values (tests and fuzzing).
@@ -217,9 +309,25 @@ pub fn parse_response(buf: &[u8]) -> std::result::Result<Option<Response>, &'sta
         match httparse::parse_headers(rest, &mut headers) {
             Ok(httparse::Status::Partial) => return Ok(None),
             Ok(httparse::Status::Complete((n, hs))) => {
+                let framing = framing(hs.iter().map(|h| (h.name.as_bytes(), h.value))).map_err(
+                    |e| match e {
+                        FramingError::ContentLength => "invalid content-length",
+                        FramingError::TransferEncoding => "invalid transfer-encoding",
+                    },
+                )?;
                 let headers = hs
                     .iter()
-                    .map(|h| (h.name.to_ascii_lowercase(), h.value.trim_ascii().to_vec()))
+                    .map(|h| {
+                        let name = h.name.to_ascii_lowercase();
+                        let value = match framing {
+                            // repeats folded: the one value the checks agreed on
+                            Framing::Length(l) if name == "content-length" => {
+                                l.to_string().into_bytes()
+                            }
+                            _ => h.value.trim_ascii().to_vec(),
+                        };
+                        (name, value)
+                    })
                     .collect();
                 return Ok(Some(Response {
                     code,
@@ -452,6 +560,92 @@ mod tests {
             many.extend_from_slice(b"a: b\r\n");
         }
         assert_eq!(parse_request(&many, &l), Err(431));
+    }
+
+    #[test]
+    fn framing_rules() {
+        let f = |hs: &[(&str, &str)]| framing(hs.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())));
+        use FramingError::*;
+        assert_eq!(f(&[]), Ok(Framing::None));
+        assert_eq!(f(&[("Content-Length", "5")]), Ok(Framing::Length(5)));
+        // identical repeats fold, across lines and inside a list
+        assert_eq!(
+            f(&[("content-length", "5"), ("CONTENT-LENGTH", "5, 5")]),
+            Ok(Framing::Length(5))
+        );
+        for bad in [
+            "5, 6",
+            "",
+            " ",
+            "+5",
+            "5 5",
+            "0x5",
+            "1234567890123456",
+            "5,",
+        ] {
+            assert_eq!(f(&[("content-length", bad)]), Err(ContentLength), "{bad:?}");
+        }
+        assert_eq!(
+            f(&[("content-length", "5"), ("content-length", "6")]),
+            Err(ContentLength)
+        );
+        assert_eq!(f(&[("transfer-encoding", "chunked")]), Ok(Framing::Chunked));
+        assert_eq!(
+            f(&[("Transfer-Encoding", " Chunked ")]),
+            Ok(Framing::Chunked)
+        );
+        // one coding list, however it is split over lines
+        assert_eq!(
+            f(&[("transfer-encoding", "gzip, chunked")]),
+            Ok(Framing::OtherCoding)
+        );
+        assert_eq!(
+            f(&[
+                ("transfer-encoding", "gzip"),
+                ("transfer-encoding", "chunked")
+            ]),
+            Ok(Framing::OtherCoding)
+        );
+        assert_eq!(
+            f(&[("transfer-encoding", "gzip")]),
+            Ok(Framing::OtherCoding)
+        );
+        assert_eq!(
+            f(&[
+                ("transfer-encoding", "chunked"),
+                ("transfer-encoding", "chunked")
+            ]),
+            Err(TransferEncoding)
+        );
+        assert_eq!(
+            f(&[("transfer-encoding", "chunked, gzip")]),
+            Err(TransferEncoding)
+        );
+        assert_eq!(
+            f(&[("transfer-encoding", "chunked"), ("content-length", "3")]),
+            Err(TransferEncoding)
+        );
+        // the server: 400 for all but identity, a length and exactly chunked
+        let l = Limits::default();
+        for head in [
+            "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+        ] {
+            assert_eq!(parse_request(head.as_bytes(), &l), Err(400), "{head:?}");
+        }
+        // a client: the spec's error strings, repeats folded
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n"),
+            Err("invalid content-length")
+        );
+        let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            r.headers,
+            vec![("content-length".to_string(), b"2".to_vec())]
+        );
     }
 
     #[test]

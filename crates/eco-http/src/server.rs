@@ -105,14 +105,22 @@ pub fn request_parser(lua: &Lua, lim: Limits) -> Result<Function> {
             *off += hd.name.len();
             std::str::from_utf8(n).unwrap_or_default()
         };
+        // Content-Length repeats, or a list of equal values, folded to the one number.
+        let folded = match h.framing {
+            crate::Framing::Length(l) => Some(l.to_string()),
+            _ => None,
+        };
+        let folded = folded.as_deref();
+        let fold = |name: &str| folded.filter(|_| name == "content-length");
         let headers = if h
             .headers
             .iter()
             .all(|hd| std::str::from_utf8(hd.value).is_ok())
         {
             lua.create_table_from(h.headers.iter().map(|hd| {
+                let name = name_of(&mut off, hd);
                 let v = std::str::from_utf8(hd.value).unwrap_or_default();
-                (name_of(&mut off, hd), v)
+                (name, fold(name).unwrap_or(v))
             }))?
         } else {
             // some value is not UTF-8: copied through a Lua string
@@ -120,12 +128,10 @@ pub fn request_parser(lua: &Lua, lim: Limits) -> Result<Function> {
             for hd in h.headers {
                 values.push(lua_bytes(lua, hd.value)?);
             }
-            lua.create_table_from(
-                h.headers
-                    .iter()
-                    .zip(values)
-                    .map(|(hd, v)| (name_of(&mut off, hd), v)),
-            )?
+            lua.create_table_from(h.headers.iter().zip(values).map(|(hd, v)| {
+                let name = name_of(&mut off, hd);
+                (name, fold(name).map_or(v, Either::Left))
+            }))?
         };
         let (path, qs) = match h.path.iter().position(|&b| b == b'?') {
             Some(q) => (&h.path[..q], &h.path[q + 1..]),

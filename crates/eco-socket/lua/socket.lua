@@ -145,8 +145,11 @@ function methods:send(data, timeout)
             return nil, 'canceled'
         end
     end
-    local n, err = self.wr:write(data, timeout)
+    -- the lock is released however the write ends: it raises when it cannot wait (called
+    -- where no yield is allowed), and a raise must not wedge every later writer
+    local ok, n, err = pcall(self.wr.write, self.wr, data, timeout)
     m:unlock()
+    if not ok then error(n, 0) end
     if n == nil then return nil, err end
     return n
 end
@@ -210,8 +213,9 @@ function methods:sendfile(path, len, offset, timeout)
     if self.dead then return nil, EBADF end
     local m = self.mutex
     m:lock()
-    local n, err = self.wr:sendfile(path, offset, len, timeout)
+    local ok, n, err = pcall(self.wr.sendfile, self.wr, path, offset, len, timeout)
     m:unlock()
+    if not ok then error(n, 0) end
     if n == nil then return nil, err end
     return n
 end

@@ -8,7 +8,9 @@
 -- mask, servers must not, continuation frames must continue a message, text messages (across
 -- fragments) and close reasons must be valid UTF-8. Any protocol failure (these and the spec's
 -- own receive errors) then also sends a close frame with the matching code (1002 protocol error,
--- 1007 invalid payload, 1009 too big) and `recv_frame` returns `nil, nil, err, code`.
+-- 1007 invalid payload, 1009 too big) and `recv_frame` returns `nil, nil, err, code`. A received
+-- close code that is reserved or unassigned is a protocol error (1002) too, and `send_close`
+-- refuses to send one (`nil, 'bad status code'`).
 local socket = require 'eco.socket'
 local native = ...
 
@@ -37,6 +39,14 @@ local function new_conn(sock, opts, masking)
     return setmetatable({
         sock = sock, rd = sock, opts = opts, masking = masking, strict = opts.strict and true or false,
     }, mt)
+end
+
+-- Close codes a peer may send (RFC 6455 7.4 and IANA's registry): 1000-1003, 1007-1014 and the
+-- 3000-4999 ranges for libraries and applications. 1004-1006 and 1015 are reserved (never on the
+-- wire), the rest below 3000 unassigned.
+local function valid_close_code(code)
+    return (code >= 1000 and code <= 1003) or (code >= 1007 and code <= 1014)
+        or (code >= 3000 and code <= 4999)
 end
 
 --- Protocol failure: `nil, nil, err` (strict mode: close frame sent, `nil, nil, err, code`).
@@ -123,7 +133,11 @@ function methods:recv_frame(timeout)
                     return protocol_error(self, 1002, 'close frame with a body must carry a 2-byte status code')
                 end
                 local hi, lo = byte(payload, 1, 2)
-                return sub(payload, 3), 'close', (hi << 8) | lo
+                local code = (hi << 8) | lo
+                if self.strict and not valid_close_code(code) then
+                    return protocol_error(self, 1002, 'invalid close code ' .. code)
+                end
+                return sub(payload, 3), 'close', code
             end
             return payload, TYPES[opcode], (not fin) and 'again' or nil
         end
@@ -162,6 +176,7 @@ function methods:send_close(code, msg)
     local payload
     if code ~= nil then
         if type(code) ~= 'number' or code > 0x7FFF then return nil, 'bad status code' end
+        if self.strict and not valid_close_code(code) then return nil, 'bad status code' end
         payload = char((code >> 8) & 0xff, code & 0xff) .. (msg or '')
     end
     self.close_sent = true
