@@ -358,6 +358,67 @@ T.go(function()
     T.same({ true, true }, coroutine.resume(co))
     T.ok(T.now() - t0 < 0.5, 'tcdrain on a pty is immediate')
 
+    -- tcdrain's wait for a queue that empties over time. A pty never queues output, so the
+    -- queue is simulated through termios.outq (which tcdrain looks up at each call): it drains
+    -- at 300 bit/s 8N1 in 0.3 s. tcdrain sleeps on the loop (another coroutine ticks meanwhile),
+    -- at most 50 ms between looks.
+    do
+        local slow = base:clone()
+        T.same({ true }, slow:set_speed(termios.B300))
+        slow:clr_flag('c', termios.CSIZE | termios.PARENB | termios.CSTOPB)
+        slow:set_flag('c', termios.CS8)
+        T.same({ true }, termios.tcsetattr(s, termios.TCSANOW, slow))
+        local real_outq = termios.outq
+        local calls, gaps, last = 0, {}, nil
+        local function queue_until(t_end)
+            return function(fd)
+                T.eq(fd, s, 'outq asked for the right descriptor')
+                local now = T.now()
+                if last then gaps[#gaps + 1] = now - last end
+                last = now
+                calls = calls + 1
+                return math.max(0, math.ceil((t_end - now) * 30))
+            end
+        end
+        local ticks = 0
+        local ticking = true
+        eco.run(function()
+            while ticking do
+                eco.sleep(0.01)
+                ticks = ticks + 1
+            end
+        end)
+        local t1 = T.now()
+        termios.outq = queue_until(t1 + 0.3)
+        T.same({ true }, termios.tcdrain(s))
+        local took = T.now() - t1
+        T.between(took, 0.3, 1.5, 'tcdrain waited for the queue')
+        T.ok(calls >= 4, 'the queue was polled: ' .. calls)
+        for i, g in ipairs(gaps) do T.between(g, 0.0005, 0.2, 'gap ' .. i .. ' between looks') end
+        T.ok(ticks >= 10, 'the loop ran during the wait: ' .. ticks)
+
+        -- A deadline before the queue empties: "timeout", on time.
+        calls, gaps, last = 0, {}, nil
+        local t2 = T.now()
+        termios.outq = queue_until(t2 + 5)
+        T.fails('timeout', termios.tcdrain(s, 0.2))
+        T.between(T.now() - t2, 0.2, 1, 'tcdrain timeout')
+        -- A non-numeric or non-positive timeout is no timeout.
+        local t3 = T.now()
+        termios.outq = queue_until(t3 + 0.15)
+        T.same({ true }, termios.tcdrain(s, 'soon'))
+        termios.outq = queue_until(T.now() + 0.1)
+        T.same({ true }, termios.tcdrain(s, -1))
+        -- An error while polling is returned as is.
+        termios.outq = function() return nil, 'Input/output error' end
+        T.fails('Input/output error', termios.tcdrain(s, 1))
+        termios.outq = real_outq
+        ticking = false
+        T.wait_until(function() return ticks > 0 and not ticking end, 1, 'ticker')
+        eco.sleep(0.02)
+        T.same({ true }, termios.tcsetattr(s, termios.TCSANOW, base))
+    end
+
     -- Closing the slave: the master sees EIO (Linux pty) on read, tcgetattr on the closed number
     -- fails with EBADF.
     T.same({ true }, termios.tcsetattr(s, termios.TCSANOW, orig))

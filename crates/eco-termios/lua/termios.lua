@@ -4,7 +4,7 @@
 local eco = require 'eco'
 local M, private = ...
 
-local outq, drain, delay, monotonic = M.outq, private.tcdrain, private.delay, private.monotonic
+local drain, delay, monotonic = private.tcdrain, private.delay, private.monotonic
 
 --- Waits until everything written to the terminal `fd` has been sent. The output queue is polled
 -- (`TIOCOUTQ`) with `eco.sleep` between looks (the time the queued bytes take on the line, 1 ms to
@@ -26,7 +26,8 @@ function M.tcdrain(fd, timeout)
     timeout = tonumber(timeout)
     local deadline = timeout and timeout > 0 and monotonic() + timeout or nil
     while true do
-        local n, err = outq(fd)
+        -- (looked up at each call: tests give it a queue that drains, a pty never has one)
+        local n, err = M.outq(fd)
         if not n then return nil, err end
         if n == 0 then return drain(fd) end
         local d = delay(fd, n)
