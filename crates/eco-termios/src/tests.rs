@@ -36,17 +36,31 @@ fn generic_linux_values() {
     }
 }
 
+/// A real `struct termios` (from a new pty: the libcs name the speed fields differently) with the
+/// flag fields and `c_cc` cleared.
 fn zeroed() -> libc::termios {
-    libc::termios {
-        c_iflag: 0,
-        c_oflag: 0,
-        c_cflag: 0,
-        c_lflag: 0,
-        c_line: 0,
-        c_cc: [0; libc::NCCS],
-        c_ispeed: 0,
-        c_ospeed: 0,
+    let (_m, s, _) = openpty().expect("openpty");
+    let mut t: libc::termios = nt::tcgetattr(&s).expect("tcgetattr on a pty").into();
+    t.c_iflag = 0;
+    t.c_oflag = 0;
+    t.c_cflag = 0;
+    t.c_lflag = 0;
+    t.c_cc = [0; libc::NCCS];
+    t
+}
+
+#[test]
+fn openpty_gives_a_tty_pair() {
+    let (m, s, name) = openpty().unwrap();
+    assert!(nt::tcgetattr(&m).is_ok() && nt::tcgetattr(&s).is_ok());
+    assert!(name.starts_with(b"/dev/pts/"), "{name:?}");
+    for fd in [m.as_fd(), s.as_fd()] {
+        let fl = rustix::fs::fcntl_getfl(fd).unwrap();
+        assert!(fl.contains(rustix::fs::OFlags::NONBLOCK));
+        let fdfl = rustix::io::fcntl_getfd(fd).unwrap();
+        assert!(fdfl.contains(rustix::io::FdFlags::CLOEXEC));
     }
+    assert_eq!(eco_os::tiocoutq(s.as_fd()), Ok(0));
 }
 
 #[test]
