@@ -9,6 +9,7 @@ local MODULES = {
     'eco.hash.md5', 'eco.hash.sha1', 'eco.hash.sha256', 'eco.hash.hmac',
     'eco.encoding.base64', 'eco.encoding.hex', 'eco.shared', 'eco.ssl', 'eco.dns',
     'eco.http.url', 'eco.http.client', 'eco.http.server', 'eco.websocket', 'eco.mqtt', 'eco.net',
+    'eco.termios',
 }
 
 -- Not called at all: they act on the process or the scheduler whatever their arguments.
@@ -44,6 +45,7 @@ local SOFT = {
     ['eco.hash.sha1.new'] = 'takes no arguments',
     ['eco.hash.sha256.new'] = 'takes no arguments',
     ['eco.ssl.context'] = 'takes no arguments',
+    ['eco.termios.openpty'] = 'takes no arguments (extension, docs/termios.md)',
     -- accepts any value (logs or tests it)
     ['eco.log.debug'] = 'accepts any value',
     ['eco.log.err'] = 'accepts any value',
@@ -182,6 +184,14 @@ local OBJECTS = {
     { 'waitgroup', function() return require 'eco.sync'.waitgroup() end },
     { 'channel', function() return require 'eco.channel'.new(4) end },
     { 'mqtt client', function() return require 'eco.mqtt'.new() end },
+    { 'termios attr', function()
+        local termios = require 'eco.termios'
+        local m, s = assert(termios.openpty())
+        local a = assert(termios.tcgetattr(s))
+        require 'eco.file'.close(m)
+        require 'eco.file'.close(s)
+        return a
+    end, 'set_flag clr_flag get_flag set_cc get_cc get_ispeed get_ospeed set_ispeed set_ospeed set_speed make_raw clone' },
 }
 
 -- Methods not called (reason given): they would park the test coroutine or act on the process.
@@ -217,6 +227,8 @@ local METHOD_SOFT = {
     ['cond:signal'] = 'spec/sync.md 1: any value is handed to the waiter',
     ['mutex:lock'] = 'takes a free mutex at once; the timeout only bounds a wait (eco.sync Lua part)',
     ['mqtt client:set'] = 'spec/mqtt.md 3-4: unknown option names are accepted and stored untouched',
+    ['termios attr:get_ispeed'] = 'takes no arguments', ['termios attr:get_ospeed'] = 'takes no arguments',
+    ['termios attr:clone'] = 'takes no arguments', ['termios attr:make_raw'] = 'takes no arguments',
 }
 
 local function listed(t, what, m)

@@ -32,6 +32,8 @@ pub use eco_ssl;
 pub use eco_sync;
 #[cfg(feature = "eco-sys")]
 pub use eco_sys;
+#[cfg(feature = "eco-termios")]
+pub use eco_termios;
 #[cfg(feature = "eco-time")]
 pub use eco_time;
 #[cfg(feature = "eco-websocket")]

@@ -222,6 +222,15 @@ pub fn getsockopt_int(fd: BorrowedFd, level: i32, name: i32) -> SysResult<i32> {
     Ok(v)
 }
 
+/// `ioctl(TIOCOUTQ)`: the number of bytes in a terminal's output queue, not yet sent by the
+/// driver (always 0 on a pseudo-terminal, whose writes go straight to the other side).
+pub fn tiocoutq(fd: BorrowedFd) -> SysResult<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ writes one `int` through the pointer, which points to `n`.
+    check(unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCOUTQ, &mut n as *mut libc::c_int) })?;
+    Ok(n.max(0) as usize)
+}
+
 /// `ioctl(TUNSETIFF)`: attaches a `/dev/net/tun` descriptor to interface `name` (may be empty or
 /// hold a `%d` template) with `flags`; returns the interface's actual name.
 pub fn tun_set_iff(fd: BorrowedFd, name: &[u8], flags: i16) -> SysResult<Vec<u8>> {
