@@ -700,6 +700,19 @@ local function run_connection(sock, peer, ctx)
     if not ok then error(err, 0) end
 end
 
+-- accept(2) errors that say nothing about the listener: a full descriptor table or memory
+-- shortage (listen pauses and retries), or a connection that ended in the queue (skipped).
+-- The texts are strerror's, of glibc and of musl (OpenWrt).
+local ACCEPT_BACKOFF = {
+    ['Too many open files'] = true, ['No file descriptors available'] = true, -- EMFILE
+    ['Too many open files in system'] = true,                                 -- ENFILE
+    ['No buffer space available'] = true,                                     -- ENOBUFS
+    ['Cannot allocate memory'] = true, ['Out of memory'] = true,              -- ENOMEM
+}
+local ACCEPT_SKIP = {
+    ['Software caused connection abort'] = true, ['Connection aborted'] = true, -- ECONNABORTED
+}
+
 local defaults = {
     docroot = '.', index = 'index.html', http_keepalive = 30, max_request_line = 8192,
     max_header_line = 8192, max_headers = 100, max_head = 65536, header_timeout = 10, max_body = 64 * 1024 * 1024,
@@ -797,6 +810,7 @@ function M.listen(ipaddr, port, options, handler)
     }
     local live = ctx.live
     log('debug', string.format('listen on: %s %s%s', ipaddr or '*', port, ssl_server and ' ssl' or ''))
+    local backoff = 0
     while true do
         local sock, peer
         if ssl_server then
@@ -804,12 +818,25 @@ function M.listen(ipaddr, port, options, handler)
         else
             sock, peer = l:accept()
         end
-        if not sock then
+        if sock then
+            if backoff > 0 then
+                log('info', 'accept: connections accepted again')
+                backoff = 0
+            end
+            eco.run(run_connection, sock, peer, ctx)
+        elseif ACCEPT_SKIP[peer] then
+            -- the client gave up while queued: nothing to do with the listener
+        elseif ACCEPT_BACKOFF[peer] then
+            -- out of descriptors or memory: the listener and the live connections stay; accept
+            -- pauses (growing to 0.5 s, as nginx does) so the freed resources let it go on
+            if backoff == 0 then log('err', 'accept: ' .. peer .. ', pausing accept') end
+            backoff = math.min(backoff > 0 and backoff * 2 or 0.01, 0.5)
+            eco.sleep(backoff)
+        else
             l:close()
             for s in pairs(live) do s:close() end
             return nil, peer
         end
-        eco.run(run_connection, sock, peer, ctx)
     end
 end
 
