@@ -247,6 +247,32 @@ T.go(function()
     T.ok(n >= 2, 'the two neighbours')
     T.eq(#got, n)
 
+    -- link.add / link.del (beyond the reference), nested attributes three levels deep
+    T.same({ true }, ip.link.add('pa0', 'veth', { peer = 'pb0', mtu = 1450, address = '02:aa:bb:cc:dd:ee' }))
+    local pa = ipj('-d link show dev pa0')[1]
+    T.eq(pa.linkinfo.info_kind, 'veth'); T.eq(pa.mtu, 1450); T.eq(pa.address, '02:aa:bb:cc:dd:ee')
+    T.eq(ipj('-d link show dev pb0')[1].linkinfo.info_kind, 'veth')
+    T.eq(ip.link.get('pa0').kind, 'veth')
+    T.same({ true }, ip.link.add('brx', 'bridge'))
+    T.eq(ipj('-d link show dev brx')[1].linkinfo.info_kind, 'bridge')
+    T.same({ true }, ip.link.add('mvx', 'macvlan', { link = 'v0', mode = 'private' }))
+    local mv = ipj('-d link show dev mvx')[1]
+    T.eq(mv.linkinfo.info_kind, 'macvlan'); T.eq(mv.linkinfo.info_data.mode, 'private'); T.eq(mv.link, 'v0')
+    T.same({ true }, ip.link.add('vxx', 'vxlan', { id = 77, port = 4790, link = 'v0' }))
+    local vx = ipj('-d link show dev vxx')[1]
+    T.eq(vx.linkinfo.info_data.id, 77); T.eq(vx.linkinfo.info_data.port, 4790); T.eq(vx.linkinfo.info_data.link, 'v0')
+    T.fails('netlink error: File exists', ip.link.add('brx', 'bridge'))
+    T.fails('Device does not exist: nope0', ip.link.add('mvy', 'macvlan', { link = 'nope0' }))
+    T.fails('invalid mode', ip.link.add('mvy', 'macvlan', { link = 'v0', mode = 'x' }))
+    T.fails('invalid id', ip.link.add('vxy', 'vxlan', {}))
+    T.ok(select(2, ip.link.add('zz0', 'nosuchkind')):find('^netlink error: '))
+    T.raises('not a valid address', ip.link.add, 'zz0', 'bridge', { address = 'x' })
+    T.raises('invalid kind', ip.link.add, 'zz0')
+    check_all_links()
+    for _, d in ipairs({ 'pa0', 'brx', 'mvx', 'vxx' }) do T.same({ true }, ip.link.del(d)) end
+    T.eq(socket.if_nametoindex('pb0'), nil)
+    T.fails('no such device', ip.link.del('pa0'))
+
     -- names resolve through if_nametoindex after a rename
     sh('ip link set v1 down && ip link set v1 name v1x')
     T.eq(ip.link.get('v1x').index, socket.if_nametoindex('v1x'))

@@ -1,7 +1,7 @@
 --- eco.ip: `ip link` / `ip addr` style helpers on rtnetlink (docs/netlink.md, "eco.ip").
 -- Each call opens a fresh NETLINK_ROUTE socket and closes it before returning; interface names
--- are resolved with if_nametoindex first. Beyond the reference: `link.list`, `route.list`,
--- `route.add`/`route.del`, `neigh.list` (same conventions).
+-- are resolved with if_nametoindex first. Beyond the reference: `link.list`, `link.add`,
+-- `link.del`, `route.list`, `route.add`/`route.del`, `neigh.list` (same conventions).
 local nl = require 'eco.nl'
 local rtnl = require 'eco.rtnl'
 local socket = require 'eco.socket'
@@ -181,6 +181,70 @@ function M.link.list()
         if not ok then return nil, err end
         return list
     end)
+end
+
+-- One attribute as bytes (for payloads nested deeper than the builder's one tracked level).
+local function attr(typ, payload)
+    return nl.nlmsg(0, 0, 0, #payload + 8):put_attr(typ, payload):binary():sub(17)
+end
+
+local NESTED = nl.NLA_F_NESTED
+local MACVLAN_MODES = { private = 1, vepa = 2, bridge = 4, passthru = 8, source = 16 }
+
+--- `ip link add NAME [link DEV] type KIND ...` (beyond the reference): `kind` is `"veth"`
+-- (`opts.peer` names the peer), `"bridge"`, `"macvlan"` (`opts.link`, `opts.mode`, default
+-- `"bridge"`), `"vxlan"` (`opts.id`, `opts.port`, `opts.link`) or any other kind the kernel knows
+-- without data; `opts.mtu`, `opts.address` apply to all. `true` or `nil, err`.
+function M.link.add(name, kind, opts)
+    if type(name) ~= 'string' then error('invalid name', 2) end
+    if type(kind) ~= 'string' then error('invalid kind', 2) end
+    opts = opts or {}
+    local address
+    if opts.address ~= nil then
+        address = mac_bytes(opts.address)
+        if not address then error('not a valid address', 2) end
+    end
+    local link
+    if opts.link then
+        link = if_nametoindex(opts.link)
+        if not link then return nil, 'Device does not exist: ' .. tostring(opts.link) end
+    end
+    local data
+    if kind == 'veth' then
+        if opts.peer then
+            local peer = rtnl.ifinfomsg({}) .. attr(rtnl.IFLA_IFNAME, opts.peer .. '\0')
+            data = attr(1 | NESTED, peer) -- VETH_INFO_PEER
+        end
+    elseif kind == 'macvlan' then
+        local mode = MACVLAN_MODES[opts.mode or 'bridge']
+        if not mode then return nil, 'invalid mode' end
+        data = attr(1, string.pack('=I4', mode)) -- IFLA_MACVLAN_MODE
+    elseif kind == 'vxlan' then
+        if math.type(opts.id) ~= 'integer' then return nil, 'invalid id' end
+        data = attr(1, string.pack('=I4', opts.id)) -- IFLA_VXLAN_ID
+        if link then data = data .. attr(3, string.pack('=I4', link)) end -- IFLA_VXLAN_LINK
+        if opts.port then data = data .. attr(15, string.pack('>I2', opts.port)) end -- network order
+    end
+    local info = attr(rtnl.IFLA_INFO_KIND, kind)
+    if data then info = info .. attr(rtnl.IFLA_INFO_DATA | NESTED, data) end
+
+    local msg = nl.nlmsg(rtnl.RTM_NEWLINK, REQ_ACK | nl.NLM_F_CREATE | nl.NLM_F_EXCL)
+    msg:put(rtnl.ifinfomsg({ family = AF_UNSPEC }))
+    msg:put_attr_strz(rtnl.IFLA_IFNAME, name)
+    if opts.mtu then msg:put_attr_u32(rtnl.IFLA_MTU, opts.mtu) end
+    if address then msg:put_attr(rtnl.IFLA_ADDRESS, address) end
+    if link and kind ~= 'vxlan' then msg:put_attr_u32(rtnl.IFLA_LINK, link) end
+    msg:put_attr(rtnl.IFLA_LINKINFO | NESTED, info)
+    return with_socket(function(s) return s:request_ack(msg) end)
+end
+
+--- `ip link del DEV` (beyond the reference).
+function M.link.del(dev)
+    local index = if_nametoindex(dev)
+    if not index then return nil, 'no such device' end
+    local msg = nl.nlmsg(rtnl.RTM_DELLINK, REQ_ACK)
+    msg:put(rtnl.ifinfomsg({ family = AF_UNSPEC, index = index }))
+    return with_socket(function(s) return s:request_ack(msg) end)
 end
 
 -- address --------------------------------------------------------------------------------------
