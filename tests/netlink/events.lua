@@ -114,6 +114,19 @@ T.go(function()
     T.eq(#lb, nb, 'no event after drop_membership')
     T.same({ true }, table.unpack(stop[a]))          -- its callback stopped it
     T.eq(stop[b], nil)
+    -- overrun: a small receive buffer nobody reads while 40 links appear -> ENOBUFS on recv
+    local c <close> = assert(nl.open(nl.NETLINK_ROUTE))
+    T.same({ true }, c:bind(rtnl.RTMGRP_LINK))
+    T.ok(c.sock:setoption('rcvbuf', 1024))
+    local f = assert(io.open('/tmp/eco-nl-batch-' .. idx, 'w'))
+    for i = 1, 20 do f:write(string.format('link add ov%d type veth peer name ow%d\n', i, i)) end
+    f:close()
+    sh('ip -batch /tmp/eco-nl-batch-' .. idx)
+    os.remove('/tmp/eco-nl-batch-' .. idx)
+    T.fails('No buffer space available', c:recv(nil, 1))
+    T.ok(c:recv(nil, 1), 'the socket works after the overrun report')
+    c:close()
+
     -- close cancels b's waiting receiver: recv_messages returns nil, "canceled"
     b:close()
     eco.sleep(0.01)
