@@ -714,3 +714,43 @@ fn eco_genl(lua: &Lua) -> Result<Value> {
 fn eco_rtnl(lua: &Lua) -> Result<Value> {
     open_rtnl(lua)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(typ: u16, payload: &[u8]) -> Vec<u8> {
+        let mut b = Builder::new(typ, 0, 0, 4096).unwrap();
+        b.put(payload).unwrap();
+        b.bytes().to_vec()
+    }
+
+    #[test]
+    fn cursor() {
+        let mut d = msg(20, b"abc");
+        d.extend(msg(21, b""));
+        d.extend_from_slice(&[1, 2, 3]); // a tail shorter than a header
+        let mut k = NlMsgKer::new(d);
+        assert!(k.current().is_none());
+        assert_eq!(k.advance().unwrap().typ, 20);
+        assert_eq!(k.current().unwrap().1, b"abc\0");
+        assert_eq!(k.advance().unwrap().typ, 21);
+        assert_eq!(k.current().unwrap().1, b"");
+        assert!(k.advance().is_none());
+        assert!(k.current().is_none());
+        assert!(k.advance().is_none());
+    }
+
+    #[test]
+    fn lying_lengths_end_the_walk() {
+        let mut d = msg(20, b"abcd");
+        d[0..4].copy_from_slice(&1000u32.to_ne_bytes());
+        let mut k = NlMsgKer::new(d.clone());
+        assert!(k.advance().is_none());
+        d[0..4].copy_from_slice(&15u32.to_ne_bytes());
+        let mut k = NlMsgKer::new(d);
+        assert!(k.advance().is_none());
+        let mut k = NlMsgKer::new(Vec::new());
+        assert!(k.advance().is_none());
+    }
+}

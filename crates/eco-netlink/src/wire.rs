@@ -373,4 +373,35 @@ mod tests {
             let _ = attr_str(&bytes);
         }
     }
+
+    #[test]
+    fn builder_round_trip() {
+        // random attribute sizes and types: what is built walks back the same
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..2_000 {
+            let mut b = Builder::new(20, 1, 2, 4096).unwrap();
+            let mut put: Vec<(u16, Vec<u8>)> = Vec::new();
+            loop {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let len = (x % 40) as usize;
+                let typ = ((x >> 8) as u16) & NLA_TYPE_MASK;
+                let payload: Vec<u8> = (0..len).map(|i| (x >> (i % 8)) as u8).collect();
+                if b.put_attr(typ, &[&payload]).is_err() {
+                    break;
+                }
+                put.push((typ, payload));
+            }
+            let bytes = b.bytes();
+            assert!(bytes.len() <= 16 + 4096);
+            assert_eq!(msg_at(bytes, 0).unwrap().len as usize, bytes.len());
+            let mut got = Vec::new();
+            walk_attrs(&bytes[16..], |t, s, e| {
+                got.push((t, attr_payload(&bytes[16 + s..16 + e]).unwrap().to_vec()))
+            })
+            .unwrap();
+            assert_eq!(got, put);
+        }
+    }
 }
