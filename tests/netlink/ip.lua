@@ -221,6 +221,16 @@ T.go(function()
     T.eq(r.gateway, '10.9.1.2'); T.eq(r.dev, 'v0'); T.eq(r.metric, 5)
     T.eq(ipj('route show table 300')[1].dst, '192.168.60.0/24')
     same_routes()
+    for _, dst in ipairs({ '192.168.50.7', '10.9.1.3', '8.8.8.8', '127.0.0.1' }) do
+        local g = assert(ip.route.get(dst))
+        local j = ipj('route get ' .. dst)[1]
+        T.eq(g.dst, j.dst, 'route get ' .. dst)
+        T.eq(g.gateway, j.gateway, 'route get gateway ' .. dst)
+        T.eq(g.dev, j.dev, 'route get dev ' .. dst)
+        T.eq(g.prefsrc, j.prefsrc, 'route get prefsrc ' .. dst)
+    end
+    T.fails('invalid address', ip.route.get('nope'))
+    T.raises('invalid address', ip.route.get, nil)
     T.same({ true }, ip.route.del({ dst = '192.168.50.0/24', gateway = '10.9.1.2', metric = 5 }))
     T.eq(#ipj('route show 192.168.50.0/24'), 0)
     T.fails('netlink error: No such process', ip.route.del({ dst = '192.168.50.0/24' }))
@@ -246,6 +256,17 @@ T.go(function()
     end
     T.ok(n >= 2, 'the two neighbours')
     T.eq(#got, n)
+
+    T.same({ true }, ip.neigh.add('v0', { dst = '10.9.1.77', lladdr = '02:00:00:00:00:77' }))
+    T.same({ true }, ip.neigh.add('v0', { dst = '10.9.1.77', lladdr = '02:00:00:00:00:78' }))  -- replace
+    local nj = ipj('neigh show 10.9.1.77 dev v0')[1]
+    T.eq(nj.lladdr, '02:00:00:00:00:78'); T.ok(has(nj.state, 'PERMANENT'))
+    T.same({ true }, ip.neigh.del('v0', { dst = '10.9.1.77' }))
+    T.eq(#ipj('neigh show 10.9.1.77 dev v0'), 0)
+    T.fails('netlink error: No such file or directory', ip.neigh.del('v0', { dst = '10.9.1.77' }))
+    T.fails('no such device', ip.neigh.add('nope0', { dst = '10.9.1.77' }))
+    T.fails('invalid address', ip.neigh.add('v0', { dst = 'x' }))
+    T.raises('not a valid lladdr', ip.neigh.add, 'v0', { dst = '10.9.1.78', lladdr = 'x' })
 
     -- link.add / link.del (beyond the reference), nested attributes three levels deep
     T.same({ true }, ip.link.add('pa0', 'veth', { peer = 'pb0', mtu = 1450, address = '02:aa:bb:cc:dd:ee' }))

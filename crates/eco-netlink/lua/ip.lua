@@ -1,7 +1,8 @@
 --- eco.ip: `ip link` / `ip addr` style helpers on rtnetlink (docs/netlink.md, "eco.ip").
 -- Each call opens a fresh NETLINK_ROUTE socket and closes it before returning; interface names
 -- are resolved with if_nametoindex first. Beyond the reference: `link.list`, `link.add`,
--- `link.del`, `route.list`, `route.add`/`route.del`, `neigh.list` (same conventions).
+-- `link.del`, `route.list`, `route.get`, `route.add`/`route.del`, `neigh.list`, `neigh.add`,
+-- `neigh.del` (same conventions).
 local nl = require 'eco.nl'
 local rtnl = require 'eco.rtnl'
 local socket = require 'eco.socket'
@@ -345,6 +346,26 @@ local function ip_text(fam, a)
     return inet_ntop(fam, attr_get_payload(a))
 end
 
+local function route_info(rx)
+    local rt = rtnl.parse_rtmsg(rx)
+    local attrs = rt and rx:parse_attr(rtnl.RTMSG_SIZE)
+    if not attrs then return nil end
+    local oif = attrs[rtnl.RTA_OIF] and attr_get_u32(attrs[rtnl.RTA_OIF])
+    return {
+        family = rt.family,
+        dst = ip_text(rt.family, attrs[rtnl.RTA_DST]),
+        dst_len = rt.dst_len,
+        gateway = ip_text(rt.family, attrs[rtnl.RTA_GATEWAY]),
+        prefsrc = ip_text(rt.family, attrs[rtnl.RTA_PREFSRC]),
+        dev = oif and if_indextoname(oif),
+        table = attrs[rtnl.RTA_TABLE] and attr_get_u32(attrs[rtnl.RTA_TABLE]) or rt.table,
+        protocol = rt.protocol,
+        scope = rt.scope,
+        type = rt.type,
+        metric = attrs[rtnl.RTA_PRIORITY] and attr_get_u32(attrs[rtnl.RTA_PRIORITY]),
+    }
+end
+
 --- `ip route show [table all]`: every route of `family` (default: IPv4) as
 -- `{family, dst, dst_len, gateway, prefsrc, dev, table, protocol, scope, type, metric}`;
 -- `dst` is nil for a default route.
@@ -356,26 +377,33 @@ function M.route.list(family)
         local list = {}
         local ok, err = s:request_dump(msg, function(rx, hdr)
             if hdr.type ~= rtnl.RTM_NEWROUTE then return end
-            local rt = rtnl.parse_rtmsg(rx)
-            local attrs = rt and rx:parse_attr(rtnl.RTMSG_SIZE)
-            if not attrs or rt.family ~= family then return end
-            local oif = attrs[rtnl.RTA_OIF] and attr_get_u32(attrs[rtnl.RTA_OIF])
-            list[#list + 1] = {
-                family = rt.family,
-                dst = ip_text(rt.family, attrs[rtnl.RTA_DST]),
-                dst_len = rt.dst_len,
-                gateway = ip_text(rt.family, attrs[rtnl.RTA_GATEWAY]),
-                prefsrc = ip_text(rt.family, attrs[rtnl.RTA_PREFSRC]),
-                dev = oif and if_indextoname(oif),
-                table = attrs[rtnl.RTA_TABLE] and attr_get_u32(attrs[rtnl.RTA_TABLE]) or rt.table,
-                protocol = rt.protocol,
-                scope = rt.scope,
-                type = rt.type,
-                metric = attrs[rtnl.RTA_PRIORITY] and attr_get_u32(attrs[rtnl.RTA_PRIORITY]),
-            }
+            local r = route_info(rx)
+            if r and r.family == family then list[#list + 1] = r end
         end)
         if not ok then return nil, err end
         return list
+    end)
+end
+
+--- `ip route get ADDR`: the route the kernel would use for `addr` (IPv4 or IPv6), a table like
+-- those of `route.list` (`dst` is `addr`), or `nil, err`.
+function M.route.get(addr)
+    if type(addr) ~= 'string' then error('invalid address', 2) end
+    local family, bin = AF_INET, inet_pton(AF_INET, addr)
+    if not bin then family, bin = AF_INET6, inet_pton(AF_INET6, addr) end
+    if not bin then return nil, 'invalid address' end
+    local msg = nl.nlmsg(rtnl.RTM_GETROUTE, nl.NLM_F_REQUEST)
+    msg:put(rtnl.rtmsg({ family = family, dst_len = #bin * 8 }))
+    msg:put_attr(rtnl.RTA_DST, bin)
+    return with_socket(function(s)
+        local r
+        local ok, err = s:request_dump(msg, function(rx, hdr)
+            if hdr.type == rtnl.RTM_NEWROUTE then r = route_info(rx) end
+            return true
+        end)
+        if not ok then return nil, err end
+        if not r then return nil, 'no route' end
+        return r
     end)
 end
 
@@ -453,6 +481,36 @@ function M.neigh.list(family)
         if not ok then return nil, err end
         return list
     end)
+end
+
+local function neigh_change(typ, flags, dev, n)
+    local index = if_nametoindex(dev)
+    if not index then return nil, 'no such device' end
+    if type(n) ~= 'table' or type(n.dst) ~= 'string' then error('invalid neighbour', 2) end
+    local family, dst = AF_INET, inet_pton(AF_INET, n.dst)
+    if not dst then family, dst = AF_INET6, inet_pton(AF_INET6, n.dst) end
+    if not dst then return nil, 'invalid address' end
+    local lladdr
+    if n.lladdr ~= nil then
+        lladdr = mac_bytes(n.lladdr)
+        if not lladdr then error('not a valid lladdr', 2) end
+    end
+    local msg = nl.nlmsg(typ, flags)
+    msg:put(rtnl.ndmsg({ family = family, index = index, state = n.state or rtnl.NUD_PERMANENT }))
+    msg:put_attr(rtnl.NDA_DST, dst)
+    if lladdr then msg:put_attr(rtnl.NDA_LLADDR, lladdr) end
+    return with_socket(function(s) return s:request_ack(msg) end)
+end
+
+--- `ip neigh replace DST lladdr MAC dev DEV nud permanent`: `n = {dst =, lladdr =, state =}`
+-- (`state`: NUD_* bits, default NUD_PERMANENT).
+function M.neigh.add(dev, n)
+    return neigh_change(rtnl.RTM_NEWNEIGH, REQ_ACK | nl.NLM_F_CREATE | nl.NLM_F_REPLACE, dev, n)
+end
+
+--- `ip neigh del DST dev DEV`.
+function M.neigh.del(dev, n)
+    return neigh_change(rtnl.RTM_DELNEIGH, REQ_ACK, dev, n)
 end
 
 return M
