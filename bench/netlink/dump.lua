@@ -1,6 +1,8 @@
 -- One RTM_GETLINK dump through eco.nl + eco.rtnl (mode "raw": every message parsed to index,
 -- name, mtu, flags, MAC) or eco.ip (mode "ip": link.list(), the whole info table per link).
 -- Prints: links seconds VmHWM_kB
+-- runs under the eco interpreter (the main chunk is a coroutine) and stock lua5.4 (eco.run + loop)
+local function main()
 local nl = require 'eco.nl'
 local rtnl = require 'eco.rtnl'
 local time = require 'eco.time'
@@ -31,3 +33,11 @@ local f = assert(io.open('/proc/self/status'))
 local hwm = f:read('a'):match('VmHWM:%s*(%d+)')
 f:close()
 print(n, string.format('%.4f', dt), hwm)
+end
+if coroutine.isyieldable() then
+    main()
+else
+    local eco = require 'eco'
+    eco.run(main)
+    eco.loop()
+end

@@ -2,6 +2,8 @@
 -- (eco.sys.exec) and the time until the RTM_NEWLINK of latA<i> reaches the Lua callback of a
 -- socket bound to RTMGRP_LINK is taken, beside the time until the ip process has exited.
 -- Prints the median and max of both in milliseconds.
+-- runs under the eco interpreter (the main chunk is a coroutine) and stock lua5.4 (eco.run + loop)
+local function main()
 local eco = require 'eco'
 local nl = require 'eco.nl'
 local rtnl = require 'eco.rtnl'
@@ -39,3 +41,11 @@ local em, emax = stats(ev)
 local xm, xmax = stats(ex)
 print(string.format('event: median %.3f ms max %.3f ms; ip exit: median %.3f ms max %.3f ms', em, emax, xm, xmax))
 s:close()
+end
+if coroutine.isyieldable() then
+    main()
+else
+    local eco = require 'eco'
+    eco.run(main)
+    eco.loop()
+end

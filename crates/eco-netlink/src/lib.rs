@@ -325,7 +325,14 @@ fn attrs_table(lua: &Lua, region: &[u8]) -> Result<Option<Table>> {
     if wire::walk_attrs(region, |t, s, e| spans.push((t, s, e))).is_err() {
         return Ok(None);
     }
-    let t = lua.create_table_with_capacity(0, spans.len())?;
+    // Types are small and dense in practice (1..60 for a link): size the array part for them
+    // when that is not much larger than the count (hostile types stay in the hash part).
+    let max = spans.iter().map(|&(t, _, _)| t as usize).max().unwrap_or(0);
+    let t = if max <= 2 * spans.len() + 8 {
+        lua.create_table_with_capacity(max, 1)?
+    } else {
+        lua.create_table_with_capacity(0, spans.len())?
+    };
     for (typ, s, e) in spans {
         t.raw_set(typ, lua.create_string(&region[s..e])?)?;
     }
