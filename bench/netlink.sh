@@ -5,12 +5,16 @@
 #     median wall time of R runs and peak RSS (/usr/bin/time -v);
 #  2. the latency from starting `ip link add` to the RTM_NEWLINK in a Lua callback, beside the
 #     time until the ip process exits (bench/netlink/latency.lua).
-# usage: bench/netlink.sh [ECO_BINARY]   (default target/release/eco; ECO_LUA_DIR for LUA_CPATH)
+# usage: bench/netlink.sh [ECO_BINARY | lua5.4]   (default target/release/eco; LUA_PATH/LUA_CPATH
+# default to target/lua/5.4 for a stock lua5.4)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
 eco=${1:-${ECO:-$target/release/eco}}
+# for a stock lua5.4 runner: the modules built by `cargo xtask build-modules` (unless set)
+export LUA_PATH=${LUA_PATH:-"$target/lua/5.4/?.lua;;"}
+export LUA_CPATH=${LUA_CPATH:-"$target/lua/5.4/?.so;;"}
 pairs=${NETLINK_PAIRS:-500}
 runs=${NETLINK_RUNS:-7}
 [ "$(id -u)" = 0 ] || { echo "netlink.sh: needs root" >&2; exit 1; }
