@@ -77,6 +77,16 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     add(lua, &preload, "eco.mqtt", eco_mqtt::open)?;
     #[cfg(feature = "eco-net")]
     add(lua, &preload, "eco.net", eco_net::open)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.nl", eco_netlink::open)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.internal.nl", eco_netlink::open_internal)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.genl", eco_netlink::open_genl)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.rtnl", eco_netlink::open_rtnl)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.ip", eco_netlink::open_ip)?;
     #[cfg(feature = "eco-termios")]
     add(lua, &preload, "eco.termios", eco_termios::open)?;
     Ok(())
