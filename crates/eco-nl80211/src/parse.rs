@@ -144,14 +144,6 @@ pub fn get<'o, 'a>(obj: &'o Obj<'a>, name: &str) -> Option<&'o Val<'a>> {
     obj.iter().rev().find(|(k, _)| *k == name).map(|(_, v)| v)
 }
 
-/// Sets a field, replacing an earlier value of the same name.
-pub fn set<'a>(obj: &mut Obj<'a>, name: &'static str, v: Val<'a>) {
-    match obj.iter_mut().find(|(k, _)| *k == name) {
-        Some(slot) => slot.1 = v,
-        None => obj.push((name, v)),
-    }
-}
-
 type R<T> = Result<T, &'static str>;
 
 /// Iterator over the netlink attributes in `buf`: `(type & 0x3fff, payload)`. It stops at the
@@ -627,7 +619,11 @@ pub fn parse_station(payload: &[u8]) -> R<Option<Obj<'static>>> {
     put(&mut o, "tx_failed", s.u32(STA_INFO_TX_FAILED)?);
     put(&mut o, "signal", s.s8(STA_INFO_SIGNAL)?);
     put(&mut o, "signal_avg", s.s8(STA_INFO_SIGNAL_AVG)?);
-    put(&mut o, "beacon_signal_avg", s.s8(STA_INFO_BEACON_SIGNAL_AVG)?);
+    put(
+        &mut o,
+        "beacon_signal_avg",
+        s.s8(STA_INFO_BEACON_SIGNAL_AVG)?,
+    );
     put(&mut o, "ack_signal", s.s8(STA_INFO_ACK_SIGNAL)?);
     put(&mut o, "ack_signal_avg", s.s8(STA_INFO_ACK_SIGNAL_AVG)?);
     if let Some(f) = s.get(STA_INFO_STA_FLAGS) {
@@ -793,7 +789,11 @@ fn suite_list(b: &[u8]) -> Option<(impl Iterator<Item = &[u8]>, &[u8])> {
 
 /// The RSN (or WPA, from its 5th byte) element body: `{version, group_cipher, pair_ciphers,
 /// auth_suites}`. `None` when shorter than the 2-byte version (the reference raises there).
-pub fn parse_rsn(p: &[u8], def_cipher: &'static str, def_akm: &'static str) -> Option<Obj<'static>> {
+pub fn parse_rsn(
+    p: &[u8],
+    def_cipher: &'static str,
+    def_akm: &'static str,
+) -> Option<Obj<'static>> {
     let version = u16::from_le_bytes([*p.first()?, *p.get(1)?]) as i64;
     let mut group = Some(def_cipher);
     let mut pair = Vec::new();

@@ -108,7 +108,11 @@ fn check_against_header(tag: &str, list: &[(&str, i64)]) {
     let text = String::from_utf8(out.stdout).unwrap();
     let mut n = 0;
     for (line, (name, value)) in text.lines().zip(list) {
-        assert_eq!(line, format!("{name} {value}"), "header value of NL80211_{name}");
+        assert_eq!(
+            line,
+            format!("{name} {value}"),
+            "header value of NL80211_{name}"
+        );
         n += 1;
     }
     assert_eq!(n, list.len());
@@ -335,7 +339,10 @@ fn sta_flag_update() {
     let o = parse_sta_flag_update(&flags((1 << 2) | (1 << 6), 1 << 6)).unwrap();
     assert_eq!(
         o,
-        vec![("tdls_peer", Val::Bool(true)), ("preamble", Val::Str("long"))]
+        vec![
+            ("tdls_peer", Val::Bool(true)),
+            ("preamble", Val::Str("long"))
+        ]
     );
     assert_eq!(parse_sta_flag_update(&flags(0, !0)), Some(vec![]));
 }
@@ -405,10 +412,19 @@ fn rates() {
             ("width", Val::Int(20)),
         ]
     );
-    let ht = [u8a(RATE_INFO_MCS, 7), flag(RATE_INFO_40_MHZ_WIDTH), flag(RATE_INFO_5_MHZ_WIDTH)].concat();
+    let ht = [
+        u8a(RATE_INFO_MCS, 7),
+        flag(RATE_INFO_40_MHZ_WIDTH),
+        flag(RATE_INFO_5_MHZ_WIDTH),
+    ]
+    .concat();
     assert_eq!(
         parse_rate(&ht).unwrap(),
-        vec![("rate", Val::Float(0.0)), ("mcs", Val::Int(7)), ("width", Val::Int(5))]
+        vec![
+            ("rate", Val::Float(0.0)),
+            ("mcs", Val::Int(7)),
+            ("width", Val::Int(5))
+        ]
     );
     for (f, w) in [
         (RATE_INFO_10_MHZ_WIDTH, 10),
@@ -418,7 +434,10 @@ fn rates() {
         assert_eq!(int(&parse_rate(&flag(f)).unwrap(), "width"), Some(w));
     }
     // A value shorter than its type.
-    assert_eq!(parse_rate(&attr(RATE_INFO_BITRATE32, &[1, 2])), Err(E_SHORT));
+    assert_eq!(
+        parse_rate(&attr(RATE_INFO_BITRATE32, &[1, 2])),
+        Err(E_SHORT)
+    );
     assert_eq!(parse_rate(&[8, 0, 1]), Err(E_NESTED));
 }
 
@@ -488,9 +507,18 @@ fn interface() {
             + 4
     };
     p[pos] = 0;
-    assert_eq!(get(&parse_interface(&p).unwrap(), "4addr"), Some(&Val::Bool(false)));
+    assert_eq!(
+        get(&parse_interface(&p).unwrap(), "4addr"),
+        Some(&Val::Bool(false))
+    );
     // Without a frequency, no channel fields at all; missing attributes are absent fields.
-    let p = genl(7, &[u32a(ATTR_CHANNEL_WIDTH, 3), u32a(ATTR_WIPHY_CHANNEL_TYPE, 1)]);
+    let p = genl(
+        7,
+        &[
+            u32a(ATTR_CHANNEL_WIDTH, 3),
+            u32a(ATTR_WIPHY_CHANNEL_TYPE, 1),
+        ],
+    );
     let o = parse_interface(&p).unwrap();
     assert_eq!(o, vec![]);
     // An interface name without its NUL.
@@ -539,7 +567,10 @@ fn survey() {
         ]
     );
     assert_eq!(parse_survey(&genl(51, &[u32a(ATTR_IFINDEX, 3)])), Ok(None));
-    let p = genl(51, &[nest(ATTR_SURVEY_INFO, &[u32a(SURVEY_INFO_FREQUENCY, 5180)])]);
+    let p = genl(
+        51,
+        &[nest(ATTR_SURVEY_INFO, &[u32a(SURVEY_INFO_FREQUENCY, 5180)])],
+    );
     assert_eq!(
         parse_survey(&p).unwrap().unwrap(),
         vec![("frequency", Val::Int(5180))]
@@ -625,13 +656,20 @@ fn station() {
     );
     assert_eq!(
         obj(&o, "rx_rate"),
-        &vec![("rate", Val::Float(0.0)), ("mcs", Val::Int(15)), ("width", Val::Int(40))]
+        &vec![
+            ("rate", Val::Float(0.0)),
+            ("mcs", Val::Int(15)),
+            ("width", Val::Int(40))
+        ]
     );
     // 1 mac + 15 numbers + 6 flag fields + 2 rates.
     assert_eq!(o.len(), 24);
     // Without STA_INFO: no entry. A short flag struct: the error.
     assert_eq!(parse_station(&genl(19, &[attr(ATTR_MAC, &MAC)])), Ok(None));
-    let p = genl(19, &[nest(ATTR_STA_INFO, &[attr(STA_INFO_STA_FLAGS, &[0; 7])])]);
+    let p = genl(
+        19,
+        &[nest(ATTR_STA_INFO, &[attr(STA_INFO_STA_FLAGS, &[0; 7])])],
+    );
     assert_eq!(parse_station(&p), Err(E_SHORT));
     // 32-bit byte counters when the 64-bit ones are absent.
     let p = genl(19, &[nest(ATTR_STA_INFO, &[u32a(STA_INFO_RX_BYTES, 5)])]);
@@ -650,7 +688,13 @@ fn wiphy_fixture() -> Vec<u8> {
             nest(
                 BAND_ATTR_FREQS,
                 &[
-                    freq_entry(0, &[u32a(FREQUENCY_ATTR_FREQ, 2412), flag(FREQUENCY_ATTR_NO_HT40_MINUS)]),
+                    freq_entry(
+                        0,
+                        &[
+                            u32a(FREQUENCY_ATTR_FREQ, 2412),
+                            flag(FREQUENCY_ATTR_NO_HT40_MINUS),
+                        ],
+                    ),
                     freq_entry(
                         1,
                         &[
@@ -687,9 +731,27 @@ fn wiphy_fixture() -> Vec<u8> {
             )],
         )],
     );
-    let band2 = nest(2, &[nest(BAND_ATTR_FREQS, &[freq_entry(0, &[u32a(FREQUENCY_ATTR_FREQ, 60480)])])]);
-    let band3 = nest(3, &[nest(BAND_ATTR_FREQS, &[freq_entry(0, &[u32a(FREQUENCY_ATTR_FREQ, 5955)])])]);
-    let band9 = nest(9, &[nest(BAND_ATTR_FREQS, &[freq_entry(0, &[u32a(FREQUENCY_ATTR_FREQ, 900)])])]);
+    let band2 = nest(
+        2,
+        &[nest(
+            BAND_ATTR_FREQS,
+            &[freq_entry(0, &[u32a(FREQUENCY_ATTR_FREQ, 60480)])],
+        )],
+    );
+    let band3 = nest(
+        3,
+        &[nest(
+            BAND_ATTR_FREQS,
+            &[freq_entry(0, &[u32a(FREQUENCY_ATTR_FREQ, 5955)])],
+        )],
+    );
+    let band9 = nest(
+        9,
+        &[nest(
+            BAND_ATTR_FREQS,
+            &[freq_entry(0, &[u32a(FREQUENCY_ATTR_FREQ, 900)])],
+        )],
+    );
     genl(
         3,
         &[
@@ -762,7 +824,10 @@ fn bss_fixture(ies: &[u8], status: Option<u32>) -> Vec<u8> {
     if let Some(s) = status {
         b.push(u32a(BSS_STATUS, s));
     }
-    genl(34, &[u32a(46, 5), u32a(ATTR_IFINDEX, 3), nest(ATTR_BSS, &b)])
+    genl(
+        34,
+        &[u32a(46, 5), u32a(ATTR_IFINDEX, 3), nest(ATTR_BSS, &b)],
+    )
 }
 
 #[test]
@@ -770,7 +835,10 @@ fn bss() {
     let ies = [ie(0, b"home"), ie(1, &[0x82, 0x84]), ie(48, &RSN_PSK)].concat();
     let p = bss_fixture(&ies, Some(1));
     let o = parse_bss(&p, false).unwrap().unwrap();
-    assert_eq!(get(&o, "bssid"), Some(&Val::Text("02:ab:00:10:fe:7f".into())));
+    assert_eq!(
+        get(&o, "bssid"),
+        Some(&Val::Text("02:ab:00:10:fe:7f".into()))
+    );
     assert_eq!(set_of(&o, "caps"), vec!["ESS", "PRIVACY"]);
     assert_eq!(int(&o, "freq"), Some(2437));
     assert_eq!(int(&o, "channel"), Some(6));
@@ -796,8 +864,13 @@ fn bss() {
     assert_eq!(get(&o, "status"), None);
 
     // keep_elems: raw payloads per element id, repeated ids in order; mesh id overwrites ssid.
-    let ies = [ie(0, b"a\0b"), ie(221, &[0, 0x50, 0xf2, 1, 1, 0]), ie(221, &[1, 2]), ie(114, b"mesh")]
-        .concat();
+    let ies = [
+        ie(0, b"a\0b"),
+        ie(221, &[0, 0x50, 0xf2, 1, 1, 0]),
+        ie(221, &[1, 2]),
+        ie(114, b"mesh"),
+    ]
+    .concat();
     let p = bss_fixture(&ies, None);
     let o = parse_bss(&p, true).unwrap().unwrap();
     assert_eq!(
@@ -827,7 +900,13 @@ fn bss() {
     assert_eq!(parse_bss(&no_bssid, false), Ok(None));
     assert_eq!(parse_bss(&genl(34, &[]), false), Ok(None));
     // Minimal entry: only what is required.
-    let min = genl(34, &[nest(ATTR_BSS, &[attr(BSS_BSSID, &MAC), u16a(BSS_CAPABILITY, 2)])]);
+    let min = genl(
+        34,
+        &[nest(
+            ATTR_BSS,
+            &[attr(BSS_BSSID, &MAC), u16a(BSS_CAPABILITY, 2)],
+        )],
+    );
     assert_eq!(
         parse_bss(&min, true).unwrap().unwrap(),
         vec![
@@ -895,8 +974,17 @@ fn suite_names() {
     let ieee = |t| [0x00, 0x0f, 0xac, t];
     let ms = |t| [0x00, 0x50, 0xf2, t];
     let ciphers = [
-        "NONE", "WEP-40", "TKIP", "", "CCMP", "WEP-104", "AES-128-CMAC", "NO-GROUP", "GCMP",
-        "GCMP-256", "CCMP-256",
+        "NONE",
+        "WEP-40",
+        "TKIP",
+        "",
+        "CCMP",
+        "WEP-104",
+        "AES-128-CMAC",
+        "NO-GROUP",
+        "GCMP",
+        "GCMP-256",
+        "CCMP-256",
     ];
     for (t, n) in ciphers.iter().enumerate() {
         let want = if n.is_empty() { None } else { Some(*n) };
@@ -906,14 +994,33 @@ fn suite_names() {
     assert_eq!(cipher_name(&ieee(11)), None);
     assert_eq!(cipher_name(&[0, 0, 0, 4]), None);
     let akms = [
-        "", "802.1X", "PSK", "FT/802.1X", "FT/PSK", "802.1X/SHA-256", "PSK/SHA-256", "TDLS/TPK",
-        "SAE", "FT/SAE", "", "802.1X/SUITE-B", "802.1X/SUITE-B-192", "FT/802.1X/SHA-384",
-        "FILS/SHA-256", "FILS/SHA-384", "FT/FILS/SHA-256", "FT/FILS/SHA-384", "OWE",
+        "",
+        "802.1X",
+        "PSK",
+        "FT/802.1X",
+        "FT/PSK",
+        "802.1X/SHA-256",
+        "PSK/SHA-256",
+        "TDLS/TPK",
+        "SAE",
+        "FT/SAE",
+        "",
+        "802.1X/SUITE-B",
+        "802.1X/SUITE-B-192",
+        "FT/802.1X/SHA-384",
+        "FILS/SHA-256",
+        "FILS/SHA-384",
+        "FT/FILS/SHA-256",
+        "FT/FILS/SHA-384",
+        "OWE",
     ];
     for (t, n) in akms.iter().enumerate() {
         let want = if n.is_empty() { None } else { Some(*n) };
         assert_eq!(akm_name(&ieee(t as u8)), want);
-        assert_eq!(akm_name(&ms(t as u8)), if (1..=2).contains(&t) { want } else { None });
+        assert_eq!(
+            akm_name(&ms(t as u8)),
+            if (1..=2).contains(&t) { want } else { None }
+        );
     }
     assert_eq!(akm_name(&ieee(19)), None);
 }
@@ -928,7 +1035,10 @@ fn ie_walk_stops_at_overrun() {
         o,
         vec![
             ("ssid", Val::Bytes(b"ok")),
-            ("elems", Val::Elems(vec![(0, vec![&b"ok"[..]]), (48, vec![&[1u8][..]])])),
+            (
+                "elems",
+                Val::Elems(vec![(0, vec![&b"ok"[..]]), (48, vec![&[1u8][..]])])
+            ),
         ]
     );
     let mut o = Obj::new();
@@ -957,7 +1067,12 @@ fn all_parsers(p: &[u8]) {
 /// prefix that cuts an attribute is reported as malformed.
 #[test]
 fn truncated_and_corrupted_fixtures() {
-    let ies = [ie(0, b"home"), ie(48, &RSN_PSK), ie(221, &[0, 0x50, 0xf2, 1, 1, 0])].concat();
+    let ies = [
+        ie(0, b"home"),
+        ie(48, &RSN_PSK),
+        ie(221, &[0, 0x50, 0xf2, 1, 1, 0]),
+    ]
+    .concat();
     let fixtures = [
         interface_fixture(true),
         station_fixture(),
@@ -1023,7 +1138,8 @@ fn random_input_never_panics() {
         }
         let mut outer = Vec::new();
         for _ in 0..(next() % 4) {
-            let t = [ATTR_BSS, ATTR_STA_INFO, ATTR_SURVEY_INFO, ATTR_WIPHY_BANDS][(next() % 4) as usize];
+            let t = [ATTR_BSS, ATTR_STA_INFO, ATTR_SURVEY_INFO, ATTR_WIPHY_BANDS]
+                [(next() % 4) as usize];
             outer.push(nest(t, &inner));
         }
         all_parsers(&genl(1, &outer));
