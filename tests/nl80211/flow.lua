@@ -4,6 +4,9 @@
 -- attribute layouts of <linux/nl80211.h> (host byte order, string.pack '='). Every request's
 -- bytes are compared with the layout, every reply field is checked (docs/nl80211.md; checklist
 -- items in comments).
+-- The whole sequence runs twice: with netlink sockets emulated after docs/netlink.md, and with
+-- eco.nl's real socket methods (request_dump, recv_messages, the error mapping) over a fake
+-- eco.socket object (the `sock` field of a netlink socket).
 local T = require 'testlib'
 local nl = require 'eco.nl'
 local genl = require 'eco.genl'
@@ -104,13 +107,40 @@ function Fake:close() self.closed = true end
 
 local real = { open = nl.open, family = genl.get_family_id, group = genl.get_group_id }
 
+-- The fake eco.socket under a real eco.nl socket.
+local Sock = {}
+Sock.__index = Sock
+function Sock:send(data)
+    self.sent[#self.sent + 1] = data
+    return #data
+end
+function Sock:recvfrom(_, timeout)
+    self.timeout = timeout
+    local d = table.remove(self.datagrams, 1)
+    if not d then return nil, 'timeout' end
+    return d, { family = 16 }
+end
+function Sock:bind(groups) self.bound = groups return true end
+function Sock:setoption(name, v)
+    T.eq(name, 'netlink_add_membership')
+    self.group = v
+    return true
+end
+function Sock:close() self.closed = true end
+
+local MODE -- 'emulated' or 'real'
+local NLSOCK_MT
+
 local function mock(...)
     script, sockets = { ... }, {}
     nl.open = function(proto)
         T.eq(proto, nl.NETLINK_GENERIC)
-        local s = setmetatable({ sent = {}, datagrams = table.remove(script, 1) or {} }, Fake)
-        sockets[#sockets + 1] = s
-        return s
+        local state = { sent = {}, datagrams = table.remove(script, 1) or {} }
+        sockets[#sockets + 1] = state
+        if MODE == 'real' then
+            return setmetatable({ sock = setmetatable(state, Sock) }, NLSOCK_MT)
+        end
+        return setmetatable(state, Fake)
     end
     genl.get_family_id = function(name)
         T.eq(name, 'nl80211')
@@ -190,7 +220,7 @@ end
 
 -- ---- tests ---------------------------------------------------------------------------------
 
-T.go(function()
+local function body()
     -- get_interface: request layout, every field, no reply, kernel error.
     mock({ interface_reply(LO, 'wlan0', attr(N.ATTR_SSID, 'my\0net') .. u32(N.ATTR_WIPHY_FREQ, 5180)
         .. u32(N.ATTR_CHANNEL_WIDTH, N.CHAN_WIDTH_80) .. u32(N.ATTR_CENTER_FREQ1, 5210)
@@ -573,8 +603,19 @@ T.go(function()
     mock({})
     T.fails('not support', N.wait_event('nosuchgroup', 0.1, cb))
     T.ok(sockets[1].closed)
+end
 
-    unmock()
+T.go(function()
+    local s = assert(real.open(nl.NETLINK_GENERIC))
+    NLSOCK_MT = getmetatable(s)
+    s:close()
+    T.ok(NLSOCK_MT and NLSOCK_MT.__index, 'eco.nl sockets have a method table')
+    for _, mode in ipairs({ 'emulated', 'real' }) do
+        MODE = mode
+        local ok, err = pcall(body)
+        unmock()
+        if not ok then error(mode .. ' sockets: ' .. tostring(err), 0) end
+    end
 end)
 
 print('nl80211 flow: ok')
