@@ -21,10 +21,10 @@ pub use eco_http;
 pub use eco_log;
 #[cfg(feature = "eco-mqtt")]
 pub use eco_mqtt;
-#[cfg(feature = "eco-nl80211")]
-pub use eco_nl80211;
 #[cfg(feature = "eco-netlink")]
 pub use eco_netlink;
+#[cfg(feature = "eco-nl80211")]
+pub use eco_nl80211;
 pub use eco_sched;
 #[cfg(feature = "eco-shared")]
 pub use eco_shared;
