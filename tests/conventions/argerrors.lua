@@ -9,6 +9,7 @@ local MODULES = {
     'eco.hash.md5', 'eco.hash.sha1', 'eco.hash.sha256', 'eco.hash.hmac',
     'eco.encoding.base64', 'eco.encoding.hex', 'eco.shared', 'eco.ssl', 'eco.dns',
     'eco.http.url', 'eco.http.client', 'eco.http.server', 'eco.websocket', 'eco.mqtt', 'eco.net',
+    'eco.nl', 'eco.internal.nl', 'eco.genl', 'eco.rtnl', 'eco.ip',
 }
 
 -- Not called at all: they act on the process or the scheduler whatever their arguments.
@@ -76,6 +77,12 @@ local SOFT = {
     ['eco.websocket.upgrade'] = 'websocket.md 3: returns nil, err for a request that is not an upgrade',
     ['eco.websocket.accept'] = 'extension, not in websocket.md: a table is read as a stream, then nil, err',
     ['eco.websocket.wrap'] = 'extension, not in websocket.md: wraps any stream-like table (duck typing)',
+    ['eco.genl.genlmsghdr'] = 'netlink.md 2.2: a table, fields read with to-integer semantics',
+    ['eco.rtnl.rtgenmsg'] = 'netlink.md 3: builders take a table, missing/non-numeric fields are 0',
+    ['eco.rtnl.ifinfomsg'] = 'netlink.md 3: builders take a table, missing/non-numeric fields are 0',
+    ['eco.rtnl.ifaddrmsg'] = 'netlink.md 3: builders take a table, missing/non-numeric fields are 0',
+    ['eco.rtnl.rtmsg'] = 'netlink.md 3: builders take a table, missing/non-numeric fields are 0',
+    ['eco.rtnl.ndmsg'] = 'extension (docs/netlink.md): a builder like rtmsg, on a table',
 }
 
 -- Soft functions that accept only one of the bad values: the others must raise.
@@ -84,6 +91,8 @@ local ACCEPTS = {
     ['eco.mqtt.new'] = 'table', ['eco.http.client.get'] = 'table',
     ['eco.websocket.accept'] = 'table', ['eco.websocket.wrap'] = 'table',
     ['eco.websocket.connect'] = 'table', ['eco.websocket.upgrade'] = 'table',
+    ['eco.genl.genlmsghdr'] = 'table', ['eco.rtnl.rtgenmsg'] = 'table', ['eco.rtnl.ifinfomsg'] = 'table',
+    ['eco.rtnl.ifaddrmsg'] = 'table', ['eco.rtnl.rtmsg'] = 'table', ['eco.rtnl.ndmsg'] = 'table',
 }
 
 -- The wrong values, fresh for every use: a method called on a bad self may store fields in a
@@ -182,6 +191,12 @@ local OBJECTS = {
     { 'waitgroup', function() return require 'eco.sync'.waitgroup() end },
     { 'channel', function() return require 'eco.channel'.new(4) end },
     { 'mqtt client', function() return require 'eco.mqtt'.new() end },
+    { 'nlmsg', function() return require 'eco.nl'.nlmsg(0, 0) end,
+        'put put_attr put_attr_flag put_attr_u8 put_attr_u16 put_attr_u32 put_attr_u64 put_attr_str '
+        .. 'put_attr_strz put_attr_nest_start put_attr_nest_end binary' },
+    { 'nlmsg_ker', function() return require 'eco.nl'.nlmsg_ker(require 'eco.nl'.nlmsg(16, 0):binary()) end,
+        'next payload parse_attr parse_error' },
+    { 'netlink socket', function() return assert(require 'eco.nl'.open(0)) end },
 }
 
 -- Methods not called (reason given): they would park the test coroutine or act on the process.
@@ -217,6 +232,9 @@ local METHOD_SOFT = {
     ['cond:signal'] = 'spec/sync.md 1: any value is handed to the waiter',
     ['mutex:lock'] = 'takes a free mutex at once; the timeout only bounds a wait (eco.sync Lua part)',
     ['mqtt client:set'] = 'spec/mqtt.md 3-4: unknown option names are accepted and stored untouched',
+    ['*:binary'] = 'takes no arguments', ['*:put_attr_nest_end'] = 'takes no arguments',
+    ['*:next'] = 'takes no arguments', ['*:payload'] = 'takes no arguments',
+    ['*:parse_error'] = 'takes no arguments',
 }
 
 local function listed(t, what, m)

@@ -87,6 +87,19 @@ T.go(function()
     T.raises('invalid family name', genl.get_group_id, 1, 'x')
     T.raises('invalid group name', genl.get_group_id, 'nlctrl', nil)
 
+    -- no reply before DONE, socket errors (nl.open is looked up at call time: replaced here)
+    local real_open = nl.open
+    local closed = 0
+    nl.open = function()
+        return { request_dump = function() return true end, close = function() closed = closed + 1 end }
+    end
+    T.fails('no msg responsed', genl.get_family_byname('fakefam'))
+    T.eq(closed, 1)
+    nl.open = function() return nil, 'Too many open files' end
+    T.fails('Too many open files', genl.get_family_byid(4242))
+    nl.open = real_open
+    T.eq(genl.get_family_id('nlctrl'), 16)                          -- cached: no socket needed
+
     -- every family the kernel has, field by field against iproute2
     local ref = iproute_families()
     T.ok(ref.nlctrl, 'genl ctrl list names nlctrl (iproute2 genl missing?)')

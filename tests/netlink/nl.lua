@@ -339,6 +339,15 @@ T.go(function()
     local rx = assert(s:recv(64, 1))
     T.eq(rx:next().type, 100)
 
+    -- argument errors name the method
+    T.raises("bad argument #1 to 'send' (nlmsg expected, got table)", s.send, s, {})
+    T.raises("'request_ack' (nlmsg expected", s.request_ack, s, 5)
+    T.raises("bad argument #2 to 'request_dump' (function expected, got number)", s.request_dump, s, noop, 5)
+    T.raises("bad argument #4 to 'recv_messages' (number expected, got string)", s.recv_messages, s, nil, nil, nil, 'x')
+    T.raises("bad argument #1 to 'add_membership' (number expected, got string)", s.add_membership, s, 'x')
+    T.raises("invalid size", s.recv, s, 0)
+    T.same({ 16 }, s:send(noop:binary()))                          -- a string is sent as is
+
     -- membership, close
     T.same({ true }, s:add_membership(rtnl.RTNLGRP_LINK))
     T.same({ true }, s:drop_membership(rtnl.RTNLGRP_LINK))

@@ -21,6 +21,23 @@ local DEFAULT_RECV = 32768
 local methods = {}
 local mt = { __index = methods, __name = 'eco.nl.socket' }
 
+local function argerror(n, fname, msg)
+    error(string.format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+end
+
+local function typename(v)
+    if v == nil then return 'no value' end
+    return type(v)
+end
+
+local function check_int(v, n, fname)
+    if math.type(v) ~= 'integer' then argerror(n, fname, 'number expected, got ' .. typename(v)) end
+end
+
+local function check_opt(v, n, fname, want)
+    if v ~= nil and type(v) ~= want then argerror(n, fname, want .. ' expected, got ' .. type(v)) end
+end
+
 --- `bind([groups[, pid]])`: legacy group bitmask, port id (0: the kernel assigns one).
 function methods:bind(groups, pid)
     local ok, err = self.sock:bind(groups or 0, pid or 0)
@@ -29,17 +46,26 @@ function methods:bind(groups, pid)
 end
 
 function methods:add_membership(group)
+    check_int(group, 1, 'add_membership')
     return self.sock:setoption('netlink_add_membership', group)
 end
 
 function methods:drop_membership(group)
+    check_int(group, 1, 'drop_membership')
     return self.sock:setoption('netlink_drop_membership', group)
 end
 
 --- Sends a built message (or a string) to the kernel; bytes sent or `nil, err`.
+-- the bytes of a builder (or a string), else an argument error naming `fname`
+local function binary(msg, fname)
+    if type(msg) == 'string' then return msg end
+    local ok, bin = pcall(function() return msg:binary() end)
+    if not ok or type(bin) ~= 'string' then argerror(1, fname, 'nlmsg expected, got ' .. typename(msg)) end
+    return bin
+end
+
 function methods:send(msg)
-    if type(msg) ~= 'string' then msg = msg:binary() end
-    return self.sock:send(msg)
+    return self.sock:send(binary(msg, 'send'))
 end
 
 --- One datagram (at most `n` bytes) as an `nlmsg_ker`. A datagram longer than `n` is an error
@@ -62,7 +88,8 @@ local function mapped(errno, on_error)
 end
 
 function methods:request_ack(msg, on_error)
-    local ok, err = self:send(msg)
+    check_opt(on_error, 2, 'request_ack', 'function')
+    local ok, err = self.sock:send(binary(msg, 'request_ack'))
     if not ok then return nil, err end
     local rx, rerr = self:recv()
     if not rx then return nil, rerr end
@@ -100,12 +127,18 @@ local function loop(self, on_msg, on_error, n, timeout, dump)
 end
 
 function methods:request_dump(msg, on_msg, on_error)
-    local ok, err = self:send(msg)
+    check_opt(on_msg, 2, 'request_dump', 'function')
+    check_opt(on_error, 3, 'request_dump', 'function')
+    local ok, err = self.sock:send(binary(msg, 'request_dump'))
     if not ok then return nil, err end
     return loop(self, on_msg, on_error, nil, nil, true)
 end
 
 function methods:recv_messages(on_msg, on_error, n, timeout)
+    check_opt(on_msg, 1, 'recv_messages', 'function')
+    check_opt(on_error, 2, 'recv_messages', 'function')
+    if n ~= nil then check_int(n, 3, 'recv_messages') end
+    check_opt(timeout, 4, 'recv_messages', 'number')
     return loop(self, on_msg, on_error, n, timeout, false)
 end
 

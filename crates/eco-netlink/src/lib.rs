@@ -72,7 +72,9 @@ impl NlMsgKer {
     pub fn current(&self) -> Option<(wire::Header, &[u8])> {
         let at = self.cur?;
         let h = wire::msg_at(&self.data, at)?;
-        let body = self.data.get(at + wire::NLMSG_HDRLEN..at + h.len as usize)?;
+        let body = self
+            .data
+            .get(at + wire::NLMSG_HDRLEN..at + h.len as usize)?;
         Some((h, body))
     }
 }
@@ -363,7 +365,8 @@ fn nl_native(lua: &Lua) -> Result<Table> {
             let flags = args.integer(2)? as u16;
             let seq = args.opt_integer(3)?.unwrap_or(0) as u32;
             let size = args.opt_integer(4)?.unwrap_or(4096);
-            let b = Builder::new(typ, flags, seq, size).ok_or_else(|| arg_error(4, "invalid size"))?;
+            let b =
+                Builder::new(typ, flags, seq, size).ok_or_else(|| arg_error(4, "invalid size"))?;
             lua.create_any_userdata(NlMsg(b))
         })?,
     )?;
@@ -378,23 +381,37 @@ fn nl_native(lua: &Lua) -> Result<Table> {
             lua.create_any_userdata(NlMsgKer::new(b.to_vec()))
         })?,
     )?;
-    t.raw_set("attr_get_u8", getter(lua, 1, |v| Value::Integer(v[0] as i64))?)?;
-    t.raw_set("attr_get_s8", getter(lua, 1, |v| Value::Integer(v[0] as i8 as i64))?)?;
+    t.raw_set(
+        "attr_get_u8",
+        getter(lua, 1, |v| Value::Integer(v[0] as i64))?,
+    )?;
+    t.raw_set(
+        "attr_get_s8",
+        getter(lua, 1, |v| Value::Integer(v[0] as i8 as i64))?,
+    )?;
     t.raw_set(
         "attr_get_u16",
-        getter(lua, 2, |v| Value::Integer(wire::u16_at(v, 0).unwrap_or(0) as i64))?,
+        getter(lua, 2, |v| {
+            Value::Integer(wire::u16_at(v, 0).unwrap_or(0) as i64)
+        })?,
     )?;
     t.raw_set(
         "attr_get_s16",
-        getter(lua, 2, |v| Value::Integer(wire::u16_at(v, 0).unwrap_or(0) as i16 as i64))?,
+        getter(lua, 2, |v| {
+            Value::Integer(wire::u16_at(v, 0).unwrap_or(0) as i16 as i64)
+        })?,
     )?;
     t.raw_set(
         "attr_get_u32",
-        getter(lua, 4, |v| Value::Integer(wire::u32_at(v, 0).unwrap_or(0) as i64))?,
+        getter(lua, 4, |v| {
+            Value::Integer(wire::u32_at(v, 0).unwrap_or(0) as i64)
+        })?,
     )?;
     t.raw_set(
         "attr_get_s32",
-        getter(lua, 4, |v| Value::Integer(wire::u32_at(v, 0).unwrap_or(0) as i32 as i64))?,
+        getter(lua, 4, |v| {
+            Value::Integer(wire::u32_at(v, 0).unwrap_or(0) as i32 as i64)
+        })?,
     )?;
     t.raw_set(
         "attr_get_u64",
@@ -405,7 +422,9 @@ fn nl_native(lua: &Lua) -> Result<Table> {
     )?;
     t.raw_set(
         "attr_get_s64",
-        getter(lua, 8, |v| Value::Integer(wire::u64_at(v, 0).unwrap_or(0) as i64))?,
+        getter(lua, 8, |v| {
+            Value::Integer(wire::u64_at(v, 0).unwrap_or(0) as i64)
+        })?,
     )?;
     t.raw_set(
         "attr_get_str",
@@ -481,9 +500,10 @@ fn genl_native(lua: &Lua) -> Result<Table> {
             let cmd = to_integer(lua, h.get("cmd")?) as u8;
             let version = match h.get::<Value>("version")? {
                 Value::Nil => 1u8,
-                Value::Integer(i) => i as u8,
-                Value::Number(x) if x.fract() == 0.0 => x as i64 as u8,
-                _ => return Err(error("version must be an integer")),
+                v => match lua.coerce_integer(v) {
+                    Ok(Some(i)) => i as u8,
+                    _ => return Err(error("version must be an integer")),
+                },
             };
             lua.create_string([cmd, version, 0, 0])
         })?,
@@ -693,4 +713,44 @@ fn eco_genl(lua: &Lua) -> Result<Value> {
 #[mlua::lua_module(name = "eco_rtnl")]
 fn eco_rtnl(lua: &Lua) -> Result<Value> {
     open_rtnl(lua)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(typ: u16, payload: &[u8]) -> Vec<u8> {
+        let mut b = Builder::new(typ, 0, 0, 4096).unwrap();
+        b.put(payload).unwrap();
+        b.bytes().to_vec()
+    }
+
+    #[test]
+    fn cursor() {
+        let mut d = msg(20, b"abc");
+        d.extend(msg(21, b""));
+        d.extend_from_slice(&[1, 2, 3]); // a tail shorter than a header
+        let mut k = NlMsgKer::new(d);
+        assert!(k.current().is_none());
+        assert_eq!(k.advance().unwrap().typ, 20);
+        assert_eq!(k.current().unwrap().1, b"abc\0");
+        assert_eq!(k.advance().unwrap().typ, 21);
+        assert_eq!(k.current().unwrap().1, b"");
+        assert!(k.advance().is_none());
+        assert!(k.current().is_none());
+        assert!(k.advance().is_none());
+    }
+
+    #[test]
+    fn lying_lengths_end_the_walk() {
+        let mut d = msg(20, b"abcd");
+        d[0..4].copy_from_slice(&1000u32.to_ne_bytes());
+        let mut k = NlMsgKer::new(d.clone());
+        assert!(k.advance().is_none());
+        d[0..4].copy_from_slice(&15u32.to_ne_bytes());
+        let mut k = NlMsgKer::new(d);
+        assert!(k.advance().is_none());
+        let mut k = NlMsgKer::new(Vec::new());
+        assert!(k.advance().is_none());
+    }
 }

@@ -79,11 +79,15 @@ pub fn next_offset(at: usize, len: u32) -> usize {
     at.saturating_add(align4(len as usize))
 }
 
+/// An attribute walk that did not end exactly at the end of its region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
+
 /// The attributes of `region` as `(type & 0x3fff, start, end)` ranges of whole attributes
-/// (header included, `nla_len` bytes, no padding), in order. `Err(())` when the walk
+/// (header included, `nla_len` bytes, no padding), in order. `Err(Malformed)` when the walk
 /// (`nla_ok`: remaining >= 4, `nla_len >= 4`, `nla_len <= remaining`; advance by the aligned
 /// length) does not consume the region exactly.
-pub fn walk_attrs(region: &[u8], mut f: impl FnMut(u16, usize, usize)) -> Result<(), ()> {
+pub fn walk_attrs(region: &[u8], mut f: impl FnMut(u16, usize, usize)) -> Result<(), Malformed> {
     let mut at = 0usize;
     loop {
         let rem = region.len() - at;
@@ -91,21 +95,21 @@ pub fn walk_attrs(region: &[u8], mut f: impl FnMut(u16, usize, usize)) -> Result
             return Ok(());
         }
         if rem < NLA_HDRLEN {
-            return Err(());
+            return Err(Malformed);
         }
         let (Some(len), Some(typ)) = (u16_at(region, at), u16_at(region, at + 2)) else {
-            return Err(());
+            return Err(Malformed);
         };
         let len = len as usize;
         if len < NLA_HDRLEN || len > rem {
-            return Err(());
+            return Err(Malformed);
         }
         f(typ & NLA_TYPE_MASK, at, at + len);
         // A last attribute without its padding leaves a negative remainder: malformed, as in
         // the reference (`rem != 0` after `nla_for_each_attr`).
         at += align4(len);
         if at > region.len() {
-            return Err(());
+            return Err(Malformed);
         }
     }
 }
@@ -317,20 +321,23 @@ mod tests {
     #[test]
     fn walks_are_bounded() {
         assert_eq!(walk_attrs(&[], |_, _, _| {}), Ok(()));
-        assert_eq!(walk_attrs(&[5, 0, 1], |_, _, _| {}), Err(()));
+        assert_eq!(walk_attrs(&[5, 0, 1], |_, _, _| {}), Err(Malformed));
         let mut a = Vec::new();
         a.extend_from_slice(&5u16.to_ne_bytes());
         a.extend_from_slice(&1u16.to_ne_bytes());
         a.push(0xff);
         // an unpadded last attribute leaves a negative remainder
-        assert_eq!(walk_attrs(&a, |_, _, _| {}), Err(()));
+        assert_eq!(walk_attrs(&a, |_, _, _| {}), Err(Malformed));
         a.extend_from_slice(&[0, 0, 0]);
         assert_eq!(walk_attrs(&a, |_, _, _| {}), Ok(()));
         a.extend_from_slice(&100u16.to_ne_bytes());
         a.extend_from_slice(&1u16.to_ne_bytes());
-        assert_eq!(walk_attrs(&a, |_, _, _| {}), Err(()));
+        assert_eq!(walk_attrs(&a, |_, _, _| {}), Err(Malformed));
         assert_eq!(attr_payload(&[4, 0]), Err("invalid attribute"));
-        assert_eq!(attr_value(&a[..8], 8), Err("attribute payload is too short"));
+        assert_eq!(
+            attr_value(&a[..8], 8),
+            Err("attribute payload is too short")
+        );
     }
 
     #[test]
@@ -345,7 +352,11 @@ mod tests {
             let bytes: Vec<u8> = (0..n)
                 .map(|i| {
                     let v = (x >> (i % 8 * 8)) as u8;
-                    if i % 4 == 1 { v % 3 } else { v % 40 }
+                    if i % 4 == 1 {
+                        v % 3
+                    } else {
+                        v % 40
+                    }
                 })
                 .collect();
             let mut at = 0;
@@ -360,6 +371,37 @@ mod tests {
             let _ = walk_attrs(&bytes, |_, _, _| {});
             let _ = attr_value(&bytes, 8);
             let _ = attr_str(&bytes);
+        }
+    }
+
+    #[test]
+    fn builder_round_trip() {
+        // random attribute sizes and types: what is built walks back the same
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..2_000 {
+            let mut b = Builder::new(20, 1, 2, 4096).unwrap();
+            let mut put: Vec<(u16, Vec<u8>)> = Vec::new();
+            loop {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let len = (x % 40) as usize;
+                let typ = ((x >> 8) as u16) & NLA_TYPE_MASK;
+                let payload: Vec<u8> = (0..len).map(|i| (x >> (i % 8)) as u8).collect();
+                if b.put_attr(typ, &[&payload]).is_err() {
+                    break;
+                }
+                put.push((typ, payload));
+            }
+            let bytes = b.bytes();
+            assert!(bytes.len() <= 16 + 4096);
+            assert_eq!(msg_at(bytes, 0).unwrap().len as usize, bytes.len());
+            let mut got = Vec::new();
+            walk_attrs(&bytes[16..], |t, s, e| {
+                got.push((t, attr_payload(&bytes[16 + s..16 + e]).unwrap().to_vec()))
+            })
+            .unwrap();
+            assert_eq!(got, put);
         }
     }
 }
