@@ -23,6 +23,8 @@ pub use eco_log;
 pub use eco_mqtt;
 #[cfg(feature = "eco-netlink")]
 pub use eco_netlink;
+#[cfg(feature = "eco-nl80211")]
+pub use eco_nl80211;
 pub use eco_sched;
 #[cfg(feature = "eco-shared")]
 pub use eco_shared;

@@ -75,6 +75,10 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     add(lua, &preload, "eco.websocket", eco_websocket::open)?;
     #[cfg(feature = "eco-mqtt")]
     add(lua, &preload, "eco.mqtt", eco_mqtt::open)?;
+    #[cfg(feature = "eco-nl80211")]
+    add(lua, &preload, "eco.nl80211", eco_nl80211::open)?;
+    #[cfg(feature = "eco-nl80211")]
+    add(lua, &preload, "eco.internal.nl80211", eco_nl80211::open_internal)?;
     #[cfg(feature = "eco-net")]
     add(lua, &preload, "eco.net", eco_net::open)?;
     #[cfg(feature = "eco-netlink")]
