@@ -24,6 +24,8 @@ local function check_string(fname, n, v)
     end
 end
 
+local READ_PIECE = 1 << 16
+
 --- Reads a whole file (or `fmt` of it) with the standard `io` library. Does not yield.
 -- @tparam string path
 -- @param[opt='*a'] fmt any format of `io`'s `file:read`
@@ -32,7 +34,22 @@ function M.readfile(path, fmt)
     check_string('readfile', 1, path)
     local f, err = io.open(path, 'r')
     if not f then return nil, err end
-    local data, rerr = f:read(fmt or '*a')
+    local data, rerr
+    if math.type(fmt) == 'integer' and fmt > READ_PIECE then
+        -- io's read(n) allocates n bytes before reading: a count far beyond the file (2^40)
+        -- would fail for memory; read what there is, a piece at a time
+        local parts, left = {}, fmt
+        while left > 0 do
+            local d
+            d, rerr = f:read(math.min(left, READ_PIECE))
+            if not d then break end
+            parts[#parts + 1] = d
+            left = left - #d
+        end
+        if #parts > 0 then data = table.concat(parts) end
+    else
+        data, rerr = f:read(fmt or '*a')
+    end
     f:close()
     if data == nil and rerr ~= nil then return nil, rerr end
     return data

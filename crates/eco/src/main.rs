@@ -126,6 +126,45 @@ fn load_source(path: &str) -> Result<Vec<u8>, String> {
     Ok(src)
 }
 
+/// Lua's allocator as lauxlib's `l_alloc` is: a failed allocation returns NULL, which Lua turns
+/// into a "not enough memory" error the script can catch. (mlua's own allocator aborts the process
+/// when malloc fails, so `io.read(2^40)` or `string.rep('x', 2^40)` would kill it.)
+///
+/// # Safety
+/// Called by Lua only, with a block it got from this allocator or the one it replaced (both are
+/// the C library's malloc family: Rust's System allocator, which mlua's allocator uses, is malloc,
+/// realloc and posix_memalign for Lua's alignment).
+unsafe extern "C" fn l_alloc(
+    _ud: *mut std::ffi::c_void,
+    ptr: *mut std::ffi::c_void,
+    _osize: usize,
+    nsize: usize,
+) -> *mut std::ffi::c_void {
+    // SAFETY: the contract above; `ptr` is NULL or a live malloc-family block.
+    unsafe {
+        if nsize == 0 {
+            libc::free(ptr);
+            std::ptr::null_mut()
+        } else {
+            libc::realloc(ptr, nsize)
+        }
+    }
+}
+
+/// Makes allocation failures Lua errors (README.md, "Memory"). A memory limit, even an
+/// unreachable one, tells mlua that allocations can fail, so it runs its own allocating calls in
+/// protected mode; then the state's allocator becomes [`l_alloc`].
+fn use_failing_allocator(lua: &Lua) {
+    let _ = lua.set_memory_limit(usize::MAX);
+    // SAFETY: run on the main state before any script; the blocks allocated so far came from the
+    // malloc family (see `l_alloc`), so the new allocator may resize and free them.
+    let _ = unsafe {
+        lua.exec_raw::<()>((), |state| {
+            mlua::ffi::lua_setallocf(state, l_alloc, std::ptr::null_mut())
+        })
+    };
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = parse_args(&args[1..]);
@@ -133,6 +172,7 @@ fn main() {
 
     // SAFETY: `unsafe_new` is required so that C modules (`.so`) can be loaded into this state.
     let lua = unsafe { Lua::unsafe_new() };
+    use_failing_allocator(&lua);
     lua.gc_set_mode(GcMode::Generational(Default::default()));
     let _ = add_system_paths(&lua);
     if let Err(e) = modules::preload_all(&lua) {
