@@ -419,6 +419,13 @@ function con:error()
     return self.lost_reason
 end
 
+-- errors of a call's lookup step returned as they are (others become "not found")
+local PASS_THROUGH = {
+    timeout = true, ['msg too long'] = true,
+    [strerror(M.STATUS_TIMEOUT)] = true, [strerror(M.STATUS_CONNECTION_FAILED)] = true,
+    [strerror(M.STATUS_NO_DATA)] = true,
+}
+
 --- call(object, method[, params[, timeout]]) -> res1[, res2, ...] | nil, err
 function con:call(object, method, params, timeout)
     if self.closed then return end
@@ -433,7 +440,8 @@ function con:call(object, method, params, timeout)
     local deadline = timeout and time.now() + timeout
     local found, err = lookup(self, object, timeout)
     if not found then
-        if err == 'timeout' or err == 'msg too long' then return nil, err end
+        -- a lookup ubusd refused is "not found"; a connection problem is said as it is
+        if PASS_THROUGH[err] then return nil, err end
         return nil, 'not found'
     end
     local objid = found[1] and found[1].objid
