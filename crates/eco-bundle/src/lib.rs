@@ -34,5 +34,7 @@ pub use eco_sync;
 pub use eco_sys;
 #[cfg(feature = "eco-time")]
 pub use eco_time;
+#[cfg(feature = "eco-ubus")]
+pub use eco_ubus;
 #[cfg(feature = "eco-websocket")]
 pub use eco_websocket;

@@ -377,23 +377,24 @@ end
 
 -- Module functions ------------------------------------------------------------------------------
 
-local function exists(path)
-    local f = io.open(path, 'r')
-    if f then f:close() return true end
-    return false
-end
-
 --- connect([path[, auto_reconnect]]) -> connection | nil, err
 function M.connect(path, auto_reconnect)
     if path ~= nil and type(path) ~= 'string' then
         argerror(1, 'connect', 'string expected, got ' .. type(path))
     end
     if native.geteuid() ~= 0 then return nil, 'Operation not permitted, must be run as root' end
-    if not path then
+    local sock, id
+    if path then
+        sock, id = open(path)
+    else
+        -- the default socket; releases before OpenWrt 21.02 used the legacy one
         path = DEFAULT_PATH
-        if not exists(path) and exists(LEGACY_PATH) then path = LEGACY_PATH end
+        sock, id = open(path)
+        if not sock then
+            sock, id = open(LEGACY_PATH)
+            if sock then path = LEGACY_PATH end
+        end
     end
-    local sock, id = open(path)
     if not sock then return nil, 'failed to connect to ubus' end
     local c = setmetatable({
         path = path,

@@ -249,7 +249,10 @@ pub fn decode_attr(a: &Attr<'_>, depth: usize) -> Option<(Vec<u8>, Value)> {
         INT16 => Value::Int16(i16::from_be_bytes(d.try_into().ok()?)),
         INT32 => Value::Int32(i32::from_be_bytes(d.try_into().ok()?)),
         INT64 => Value::Int64(i64::from_be_bytes(d.try_into().ok()?)),
-        DOUBLE => Value::Double(f64::from_bits(u64::from_be_bytes(d.try_into().ok()?))),
+        // libubox checks a double's length as a minimum (blob_check_type), integers' exactly
+        DOUBLE => Value::Double(f64::from_bits(u64::from_be_bytes(
+            d.get(..8)?.try_into().ok()?,
+        ))),
         STRING => {
             let (last, s) = d.split_last()?;
             if *last != 0 {
