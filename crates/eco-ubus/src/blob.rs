@@ -279,7 +279,8 @@ pub fn decode_attr(a: &Attr<'_>, depth: usize) -> Option<(Vec<u8>, Value)> {
         }
         _ => Value::Unspec,
     };
-    Some((name.to_vec(), v))
+    // names are C strings to libubox (strcmp): up to the first NUL
+    Some((cut_nul(name).to_vec(), v))
 }
 
 /// Decodes a blobmsg list (a TABLE's body): malformed attributes are skipped; a list whose

@@ -314,4 +314,66 @@ mod tests {
         p[9..12].copy_from_slice(&[0x10, 0, 0]); // exactly 1 MiB
         assert_eq!(body_len(&p), Ok(MAX_MSGLEN - 4));
     }
+
+    /// The fuzz target's property (fuzz/fuzz_targets/ubus_msg.rs) over random corruptions of
+    /// valid messages: never a panic; what decodes re-encodes to the same message, and the
+    /// blobmsg payload decodes stably.
+    #[test]
+    fn randomized_corruptions() {
+        let mut x: u64 = 0x0123_4567_89ab_cdef;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let data = blob::encode_list(&[
+            (
+                b"a".to_vec(),
+                blob::Value::Table(vec![(b"b".to_vec(), blob::Value::Int16(5))]),
+            ),
+            (
+                b"c".to_vec(),
+                blob::Value::Array(vec![blob::Value::String(b"s".to_vec())]),
+            ),
+            (b"d".to_vec(), blob::Value::Double(2.5)),
+        ])
+        .unwrap();
+        let m = Msg {
+            typ: INVOKE,
+            seq: 7,
+            peer: 9,
+            attrs: Attrs {
+                objid: Some(3),
+                method: Some(b"m".to_vec()),
+                data: Some(data),
+                subscribers: Some(vec![4, 5]),
+                ..Attrs::default()
+            },
+        };
+        let good = encode(&m).unwrap();
+        let mut accepted = 0;
+        for _ in 0..50_000 {
+            let mut b = good.clone();
+            for _ in 0..1 + rnd() % 4 {
+                let i = (rnd() as usize) % b.len();
+                b[i] = rnd() as u8;
+            }
+            if rnd() % 8 == 0 {
+                b.truncate((rnd() as usize) % (b.len() + 1));
+            }
+            if let Ok(d) = decode(&b) {
+                accepted += 1;
+                let w = encode(&d).unwrap();
+                assert_eq!(decode(&w).unwrap(), d);
+                if let Some(data) = &d.attrs.data {
+                    let v = blob::decode_list(data, 0);
+                    let b1 = blob::encode_list(&v).unwrap();
+                    let b2 = blob::encode_list(&blob::decode_list(&b1, 0)).unwrap();
+                    assert_eq!(b1, b2);
+                }
+            }
+        }
+        assert!(accepted > 1000, "only {accepted} corruptions decoded");
+    }
 }
