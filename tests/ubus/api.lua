@@ -180,6 +180,9 @@ T.go(function()
     T.fails('not found', c:unsubscribe(sub))
     T.fails('not found', c:unsubscribe({}))
 
+    -- ubusd refuses a subscription to an object of the same connection
+    T.fails('Invalid argument', a:subscribe('test.echo', function() end))
+
     -- a non-auto subscriber whose target vanishes is destroyed
     local tmp = assert(a:add('test.tmp', {}))
     local hits = 0

@@ -487,6 +487,9 @@ function con:listen(pattern, cb)
     if self.closed then return end
     check_str(pattern, 1, 'listen')
     check_func(cb, 2, 'listen')
+    -- ubusd refuses the empty pattern; ubusd before OpenWrt 24.10.4 read past it
+    -- (CVE-2025-62526), so it is refused here without asking
+    if pattern == '' then return nil, strerror(M.STATUS_PERMISSION_DENIED) end
     local l, err = new_listener(self, pattern, cb)
     if not l then return nil, err end
     self.listeners[#self.listeners + 1] = l

@@ -204,8 +204,9 @@ pub fn encode(m: &Msg) -> Result<Vec<u8>, EncodeError> {
     }
     if let Some(ids) = &a.subscribers {
         let s = blob::start(&mut b, A_SUBSCRIBERS, false);
+        // ubusd puts the ids as plain int32 attributes with id 0
         for id in ids {
-            blob::put_u32(&mut b, A_OBJID, *id)?;
+            blob::put_u32(&mut b, 0, *id)?;
         }
         blob::end(&mut b, s)?;
     }

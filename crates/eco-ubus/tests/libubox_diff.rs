@@ -435,7 +435,7 @@ fn message_container_matches_libubox() {
             // SAFETY: `b` is initialised; the cookie goes back to blob_nest_end below.
             let c = unsafe { ub::blob_nest_start(&mut b, c_int::from(msg::A_SUBSCRIBERS)) };
             for id in ids {
-                put(&mut b, msg::A_OBJID, &id.to_be_bytes());
+                put(&mut b, 0, &id.to_be_bytes()); // blob_put_int32(&b, 0, id), as ubusd does
             }
             // SAFETY: `c` is the cookie of the nest opened above on `b`.
             unsafe { ub::blob_nest_end(&mut b, c) };

@@ -97,7 +97,8 @@ impl State {
                 None => pat.as_slice() == id,
             };
             if let (true, Some(o)) = (hit, self.objects.get(obj)) {
-                if Some(o.owner) != from {
+                // each listener object once per event, never the sender's own
+                if Some(o.owner) != from && !targets.contains(&(o.owner, *obj)) {
                     targets.push((o.owner, *obj));
                 }
             }
@@ -208,9 +209,16 @@ impl State {
                 Some(STATUS_OK)
             }
             msg::LOOKUP => {
+                // ubusd walks its path tree (sorted by path) and sends only typed objects
+                let mut named: Vec<(&Vec<u8>, u32, &Object)> = self
+                    .objects
+                    .iter()
+                    .filter_map(|(id, o)| o.path.as_ref().map(|p| (p, *id, o)))
+                    .collect();
+                named.sort_by(|x, y| x.0.cmp(y.0));
                 let mut found = Vec::new();
-                for (id, o) in &self.objects {
-                    let Some(p) = &o.path else { continue };
+                let mut any = false;
+                for (p, id, o) in named {
                     let hit = match &a.objpath {
                         None => true,
                         Some(q) => match q.strip_suffix(b"*") {
@@ -219,10 +227,13 @@ impl State {
                         },
                     };
                     if hit {
-                        found.push(self.lookup_data(*id, o));
+                        any = true;
+                        if o.typ.is_some() {
+                            found.push(self.lookup_data(id, o));
+                        }
                     }
                 }
-                if found.is_empty() && a.objpath.is_some() {
+                if !any && a.objpath.is_some() {
                     return Some(STATUS_NOT_FOUND);
                 }
                 for d in found {
@@ -377,6 +388,13 @@ impl State {
                     Some(o) if o.owner != cl => return Some(STATUS_INVALID_ARGUMENT),
                     _ => {}
                 }
+                if !self
+                    .objects
+                    .get(&sub)
+                    .is_some_and(|o| o.targets.contains(&target))
+                {
+                    return Some(STATUS_NOT_FOUND);
+                }
                 self.unsubscribe(sub, target);
                 Some(STATUS_OK)
             }
@@ -386,7 +404,8 @@ impl State {
                 };
                 let subs = match self.objects.get(&objid) {
                     Some(o) if o.owner == cl => o.subscribers.clone(),
-                    _ => return Some(STATUS_NOT_FOUND),
+                    Some(_) => return Some(STATUS_PERMISSION_DENIED),
+                    None => return Some(STATUS_NOT_FOUND),
                 };
                 let no_reply = a.no_reply.unwrap_or(0) != 0;
                 for s in &subs {
@@ -409,13 +428,6 @@ impl State {
                     };
                     self.send(owner, &fwd);
                 }
-                if !no_reply {
-                    let attrs = Attrs {
-                        subscribers: Some(subs.into_iter().collect()),
-                        ..Attrs::default()
-                    };
-                    self.reply(cl, m, msg::STATUS, attrs);
-                }
                 None
             }
             _ => Some(STATUS_INVALID_COMMAND),
@@ -437,6 +449,9 @@ impl State {
                     return STATUS_PERMISSION_DENIED;
                 }
                 let obj = *obj as u32;
+                if obj < SYSTEM_OBJECT_MAX {
+                    return STATUS_PERMISSION_DENIED;
+                }
                 match self.objects.get(&obj) {
                     None => STATUS_NOT_FOUND,
                     Some(o) if o.owner != cl => STATUS_PERMISSION_DENIED,
@@ -525,9 +540,9 @@ fn serve(state: Arc<Mutex<State>>, mut s: UnixStream) {
             Ok(m) => {
                 let mut st = state.lock().unwrap();
                 if let Some(status) = st.handle(cl, &m) {
+                    // like ubusd's `retmsg`: the STATUS attribute only
                     let attrs = Attrs {
                         status: Some(status),
-                        objid: m.attrs.objid,
                         ..Attrs::default()
                     };
                     st.reply(cl, &m, msg::STATUS, attrs);
