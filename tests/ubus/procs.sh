@@ -41,9 +41,13 @@ cat >"$tmp/oneshot.lua" <<'EOF'
 local eco = require 'eco'
 local T = require 'testlib'
 local ubus = require 'eco.ubus'
+local pid = T.capture('echo $PPID'):gsub('%s', '')
+-- open descriptors of this process (the listing's own pipe is open during both counts)
 local function nfds()
+    local p = io.popen('ls /proc/' .. pid .. '/fd')
     local n = 0
-    for _ in io.popen('ls /proc/' .. T.capture('echo $PPID'):gsub('%s', '') .. '/fd'):lines() do n = n + 1 end
+    for _ in p:lines() do n = n + 1 end
+    p:close()
     return n
 end
 T.go(function()
