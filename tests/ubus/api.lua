@@ -205,6 +205,12 @@ T.go(function()
             eco.sleep(0.02)
             return autos[#autos] == round
         end), 'auto subscriber attached, round ' .. round)
+        eco.sleep(0.05)
+        local n0 = #autos
+        p:notify(o, 'n', { v = -round })
+        T.ok(U.wait_for(function() return #autos > n0 end))
+        eco.sleep(0.05)
+        T.eq(#autos, n0 + 1, 'one subscription: one callback per notification')
         p:close()
     end
     T.eq(c:unsubscribe(s3), true)

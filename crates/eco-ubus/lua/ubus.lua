@@ -95,13 +95,16 @@ end
 local con = {}
 local mt = { __index = con }
 
+-- the next 16-bit sequence number not used by a pending request (nil if all 65536 are)
 local function next_seq(c)
-    local seq = c.seq
-    repeat
+    local seq, pending = c.seq, c.pending
+    for _ = 1, 0x10000 do
         seq = (seq + 1) & 0xffff
-    until c.pending[seq] == nil
-    c.seq = seq
-    return seq
+        if pending[seq] == nil then
+            c.seq = seq
+            return seq
+        end
+    end
 end
 
 --- Sends one message; returns true or nil, err ('msg too long' or the socket's error).
@@ -119,6 +122,7 @@ end
 local function request(c, typ, peer, fields, timeout)
     if not c.up then return nil, strerror(M.STATUS_CONNECTION_FAILED) end
     local seq = next_seq(c)
+    if not seq then return nil, strerror(M.STATUS_NO_DATA) end
     local msg, err = encode(typ, seq, peer, fields)
     if not msg then return nil, err end
     local p = { peer = peer, results = {}, cond = sync.cond() }
@@ -201,11 +205,16 @@ local function new_listener(c, pattern, cb)
 end
 
 local function subscribe_to(c, s, target)
-    local p, err = request(c, SUBSCRIBE, 0, { objid = s.id, target = target }, REQUEST_TIMEOUT)
-    if not p then return nil, err end
-    local e = status_error(p)
-    if e then return nil, e end
+    -- ubusd keeps a duplicate subscription (notifications would arrive twice): an auto
+    -- subscriber's lookup and its "ubus.object.add" event may both find the same object
+    if s.target == target then return true end
     s.target = target
+    local p, err = request(c, SUBSCRIBE, 0, { objid = s.id, target = target }, REQUEST_TIMEOUT)
+    local e = p and status_error(p) or err
+    if e then
+        if s.target == target then s.target = nil end
+        return nil, e
+    end
     return true
 end
 

@@ -14,7 +14,7 @@
 
 use eco_ubus::blob::{self, Value};
 use eco_ubus::msg::{self, Attrs, Msg};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::mpsc::{channel, Sender};
@@ -34,10 +34,10 @@ struct Object {
     owner: u32,
     typ: Option<u32>,
     signature: Vec<u8>,
-    /// subscriber object ids
-    subscribers: BTreeSet<u32>,
-    /// ids of the objects this (subscriber) object is subscribed to
-    targets: BTreeSet<u32>,
+    /// subscriber object ids, one entry per subscription (ubusd keeps duplicates too)
+    subscribers: Vec<u32>,
+    /// ids of the objects this (subscriber) object is subscribed to, one per subscription
+    targets: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -148,12 +148,15 @@ impl State {
     fn unsubscribe(&mut self, sub: u32, target: u32) {
         let mut now_empty = false;
         if let Some(t) = self.objects.get_mut(&target) {
-            if t.subscribers.remove(&sub) {
+            if let Some(i) = t.subscribers.iter().position(|x| *x == sub) {
+                t.subscribers.remove(i);
                 now_empty = t.subscribers.is_empty();
             }
         }
         if let Some(s) = self.objects.get_mut(&sub) {
-            s.targets.remove(&target);
+            if let Some(i) = s.targets.iter().position(|x| *x == target) {
+                s.targets.remove(i);
+            }
         }
         if now_empty {
             self.notify_active(target);
@@ -170,7 +173,7 @@ impl State {
         }
         for s in &o.subscribers {
             if let Some(so) = self.objects.get_mut(s) {
-                so.targets.remove(&id);
+                so.targets.retain(|x| *x != id);
                 let owner = so.owner;
                 let m = Msg {
                     typ: msg::UNSUBSCRIBE,
@@ -263,8 +266,8 @@ impl State {
                         owner: cl,
                         typ,
                         signature: a.signature.clone().unwrap_or_default(),
-                        subscribers: BTreeSet::new(),
-                        targets: BTreeSet::new(),
+                        subscribers: Vec::new(),
+                        targets: Vec::new(),
                     },
                 );
                 let attrs = Attrs {
@@ -367,12 +370,12 @@ impl State {
                     Some(t) if t.owner == cl => return Some(STATUS_INVALID_ARGUMENT),
                     Some(t) => {
                         let first = t.subscribers.is_empty();
-                        t.subscribers.insert(sub);
+                        t.subscribers.push(sub);
                         first
                     }
                 };
                 if let Some(s) = self.objects.get_mut(&sub) {
-                    s.targets.insert(target);
+                    s.targets.push(target);
                 }
                 if first {
                     self.notify_active(target);
