@@ -53,6 +53,26 @@ T.go(function()
         c:close()
     end
 
+    -- connect: a peer that never sends HELLO (3 s limit), or sends something else first
+    local silent = assert(socket.listen_unix(dir .. '/silent.sock'))
+    local held
+    eco.run(function() held = silent:accept(5) end)
+    local t0 = T.now()
+    T.fails('failed to connect to ubus', ubus.connect(dir .. '/silent.sock'))
+    local waited = T.now() - t0
+    T.ok(waited >= 2.9 and waited < 4, 'HELLO waited 3 s: ' .. waited)
+    silent:close()
+    if held then held:close() end
+    local wrong = assert(socket.listen_unix(dir .. '/wrong.sock'))
+    eco.run(function()
+        local cl = wrong:accept(5)
+        wrong:close()
+        cl:send('\0\2\0\0\0\0\0\1\0\0\0\4') -- DATA instead of HELLO
+        cl:read(1, 2)
+        cl:close()
+    end)
+    T.fails('failed to connect to ubus', ubus.connect(dir .. '/wrong.sock'))
+
     -- ubusd goes away: outstanding calls complete with status 7, later calls fail
     local b = U.broker()
     local srv = assert(ubus.connect(b.path))
