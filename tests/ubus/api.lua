@@ -81,6 +81,10 @@ T.go(function()
     T.eq(type(sig.twice), 'table')
     T.eq(next(sig.twice), nil, 'method without policy: empty table')
     T.fails('Not found', c:signatures('missing'))
+    -- a trailing `*` matches several objects (ubusd answers in path order): the last one counts
+    local last = assert(c:signatures('test.e*'))
+    T.eq(next(last), nil, 'test.empty (after test.echo) is the last match')
+    T.eq(assert(c:signatures('test.ec*')).echo.text, ubus.STRING)
     local es = assert(c:signatures('test.empty'))
     T.eq(next(es), nil, 'object without methods: empty signature')
 

@@ -239,6 +239,12 @@ local function send_status(c, m, status, objid)
     send(c, STATUS, m.seq, m.peer, { status = status, objid = objid })
 end
 
+-- a status sent on behalf of the dispatcher, in its own coroutine: a full socket buffer parks
+-- that coroutine, never the dispatcher (which must keep reading)
+local function status_later(c, m, status, objid)
+    eco.run(send_status, c, m, status, objid)
+end
+
 -- a handler's return value as a status: integers as they are, other numbers truncated,
 -- anything else success
 local function rc_status(rc)
@@ -252,18 +258,18 @@ end
 local function on_invoke(c, m)
     local o = c.byid[m.objid]
     if not o then
-        if not m.no_reply then send_status(c, m, M.STATUS_NOT_FOUND, m.objid) end
+        if not m.no_reply then status_later(c, m, M.STATUS_NOT_FOUND, m.objid) end
         return
     end
     local kind = o.kind
     if kind == 'object' then
         if not m.method or not m.data then
-            if not m.no_reply then send_status(c, m, M.STATUS_INVALID_ARGUMENT, m.objid) end
+            if not m.no_reply then status_later(c, m, M.STATUS_INVALID_ARGUMENT, m.objid) end
             return
         end
         local def = o.methods[m.method]
         if not def then
-            if not m.no_reply then send_status(c, m, M.STATUS_METHOD_NOT_FOUND, m.objid) end
+            if not m.no_reply then status_later(c, m, M.STATUS_METHOD_NOT_FOUND, m.objid) end
             return
         end
         local req = { con = c, seq = m.seq, peer = m.peer, objid = m.objid, no_reply = m.no_reply }
@@ -278,7 +284,7 @@ local function on_invoke(c, m)
         eco.run(o.cb, m.method, m.data or {}, c)
     elseif kind == 'subscriber' then
         if not o.dead then eco.run(o.cb, m.method, m.data or {}, c) end
-        if not m.no_reply then send_status(c, m, 0, m.objid) end
+        if not m.no_reply then status_later(c, m, 0, m.objid) end
     end
 end
 
