@@ -1,6 +1,9 @@
 -- eco.ubus call rate: a trivial method (`nop`, one empty reply) served by one connection and
 -- called from another, both of this process, through the test broker crates/eco-ubusd-test
 -- (std threads, one reader and one writer thread per client: its cost is part of the figures).
+-- Baseline in the same run: raw PING round trips through the broker over a plain eco.socket
+-- (12 bytes out; DATA + STATUS back, 32 bytes), what the broker and the socket cost alone; a call
+-- is a LOOKUP round trip plus an INVOKE forwarded to the serving connection and back.
 -- Figures: calls/s with 1 caller; with 50 concurrent callers (coroutines) sharing one
 -- connection; with 50 callers on 50 connections.
 -- The broker: $ECO_TEST_UBUSD, else target/{release,debug}/eco-ubusd-test
@@ -55,12 +58,27 @@ local function rate(name, callers, shared)
     eco.sleep(0.05) -- the broker drops the object before the next round adds it again
 end
 
+local function ping_rate()
+    local s = assert(socket.connect_unix(path))
+    assert(s:readfull(12, 5)) -- HELLO
+    local t0 = time.now()
+    for i = 1, N do
+        local seq = i & 0xffff
+        s:send(string.char(0, 3, seq >> 8, seq & 0xff, 0, 0, 0, 0, 0, 0, 0, 4))
+        assert(#assert(s:readfull(32, 5)) == 32)
+    end
+    local dt = time.now() - t0
+    print(('ubus_baseline_ping %.0f round-trips/s'):format(N / dt))
+    s:close()
+end
+
 eco.run(function()
     for _ = 1, 200 do
         local c = socket.connect_unix(path)
         if c then c:close() break end
         eco.sleep(0.01)
     end
+    ping_rate()
     rate('ubus_call_1_caller', 1, true)
     rate('ubus_call_50_callers_1_conn', 50, true)
     rate('ubus_call_50_callers_50_conns', 50, false)
