@@ -5,6 +5,7 @@ local time = require 'eco.time'
 local T = require 'testlib'
 local U = require 'ubustest'
 local ubus = require 'eco.ubus'
+local sync = require 'eco.sync'
 
 T.go(function()
     -- 1
@@ -60,6 +61,12 @@ T.go(function()
         slow = { function(req, msg, con)
             time.sleep(msg.delay or 0.15)
             con:reply(req, { n = msg.n })
+        end },
+        -- deferred: the reply comes from another coroutine while the handler waits
+        deferred = { function(req, _, _)
+            local cd = sync.cond()
+            DEFERRED = { req = req, cond = cd }
+            cd:wait(5)
         end },
         args = { function(req, msg, con)
             con:reply(req, { got = msg })
@@ -137,6 +144,18 @@ T.go(function()
     -- timeout false / 0: wait indefinitely
     T.eq(c:call('test.echo', 'slow', { delay = 0.01, n = 6 }, false).n, 6)
     T.eq(c:call('test.echo', 'slow', { delay = 0.01, n = 7 }, 0).n, 7)
+
+    -- a deferred reply
+    local dres
+    eco.run(function() dres = c:call('test.echo', 'deferred', nil, 5) end)
+    T.ok(U.wait_for(function() return DEFERRED ~= nil end), 'the handler runs')
+    T.eq(dres, nil, 'not complete while the handler waits')
+    T.eq(a:reply(DEFERRED.req, { late = true }), true)
+    eco.sleep(0.05)
+    T.eq(dres, nil, 'a reply alone does not complete the call')
+    DEFERRED.cond:signal()
+    T.ok(U.wait_for(function() return dres ~= nil end), 'completed when the handler returned')
+    T.eq(dres.late, true)
 
     -- 10
     T.fails('not found', c:call('missing.obj', 'x'))
