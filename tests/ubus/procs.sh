@@ -65,7 +65,7 @@ T.go(function()
     T.fails('Not found', ubus.signatures('os.none'))
     T.eq(ubus.send('os.ev', { v = 9 }), true)
     T.raises('circular reference in table', ubus.call, 'os.obj', 'm', (function() local t = {} t.t = t return t end)())
-    local dl = T.now() + 3
+    local dl = T.now() + 10
     while #evs == 0 and T.now() < dl do eco.sleep(0.01) end
     T.eq(evs[1], 9)
     eco.sleep(0.05)
@@ -126,13 +126,13 @@ T.go(function()
     while running > 0 do eco.sleep(0.01) end
     T.eq(ok, 100)
     for i = 1, 3 do T.eq(c:send('proc.ev', { i = i }), true) end
-    local dl = T.now() + 3
+    local dl = T.now() + 10
     while c:call('proc.srv', 'events').n < 3 and T.now() < dl do eco.sleep(0.02) end
     T.eq(c:call('proc.srv', 'events').n, 3)
     local ticks = {}
     local sub = assert(c:subscribe('proc.srv', function(m, msg) ticks[#ticks + 1] = msg.seq end))
     c:call('proc.srv', 'tick', { seq = 1 })
-    dl = T.now() + 3
+    dl = T.now() + 10
     while #ticks == 0 and T.now() < dl do eco.sleep(0.01) end
     T.eq(ticks[1], 1)
     T.eq(c:unsubscribe(sub), true)
