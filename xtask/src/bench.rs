@@ -1,6 +1,7 @@
 //! `bench`: release builds, then bench/run.sh (the Lua benchmarks under both interpreters),
 //! bench/echo.sh (TCP echo against a native epoll server), bench/http.sh (HTTP hello world
-//! against nginx) and bench/mqtt.sh, each printing one `name value unit` line per figure.
+//! against nginx) and bench/mqtt.sh, each printing one `name value unit` line per figure
+//! (bench/ubus.lua calls through the test broker eco-ubusd-test, built here in release).
 
 use std::process::Command;
 
@@ -9,9 +10,14 @@ use crate::util::*;
 impl Ctx {
     pub fn bench(&self, scripts: &[String]) -> Res<bool> {
         self.build_modules(Profile::Release)?;
+        // the ubusd-compatible broker bench/ubus.lua calls through
+        let mut u = Command::new(&self.cargo);
+        u.args(["build", "--release", "-p", "eco-ubusd-test"]);
+        run(u)?;
         let mut c = Command::new("bash");
         c.arg(self.root.join("bench/run.sh")).args(scripts);
         self.lua_env(&mut c);
+        c.env("ECO_TEST_UBUSD", self.target.join("release/eco-ubusd-test"));
         c.env("ECO", self.eco_bin(Profile::Release));
         if let Some(l) = find_in_path("lua5.4") {
             c.env("LUA", l);

@@ -171,6 +171,8 @@ impl Ctx {
             )
             .env("LUA_CPATH", cpath)
             .env("ECO_TARGET_DIR", &self.target)
+            // the test-only ubusd-compatible broker of tests/ubus (built by `test`)
+            .env("ECO_TEST_UBUSD", self.target.join("debug/eco-ubusd-test"))
             .env_remove("LUA_PATH_5_4")
             .env_remove("LUA_CPATH_5_4")
             .env_remove("LUA_INIT")
@@ -217,6 +219,15 @@ impl Ctx {
         if let Err(e) = self.build_modules(profile) {
             t.fail_step("build-modules", &e);
             return Ok(self.summary(&t, lua54.is_none()));
+        }
+        // Test-only peers: the ubusd-compatible broker of tests/ubus (always a debug build).
+        {
+            let mut c = self.cargo();
+            c.args(["build", "-p", "eco-ubusd-test"]);
+            eprintln!("+ {}", show_cmd(&c));
+            if !c.status().map(|s| s.success()).unwrap_or(false) {
+                t.fail_step("cargo build -p eco-ubusd-test", "build failed");
+            }
         }
         // The bundle of every module (tested below) and the router set (its size is checked).
         let mut bundled = true;

@@ -40,5 +40,7 @@ pub use eco_sys;
 pub use eco_termios;
 #[cfg(feature = "eco-time")]
 pub use eco_time;
+#[cfg(feature = "eco-ubus")]
+pub use eco_ubus;
 #[cfg(feature = "eco-websocket")]
 pub use eco_websocket;

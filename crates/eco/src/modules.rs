@@ -91,6 +91,8 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     add(lua, &preload, "eco.rtnl", eco_netlink::open_rtnl)?;
     #[cfg(feature = "eco-netlink")]
     add(lua, &preload, "eco.ip", eco_netlink::open_ip)?;
+    #[cfg(feature = "eco-ubus")]
+    add(lua, &preload, "eco.ubus", eco_ubus::open)?;
     #[cfg(feature = "eco-termios")]
     add(lua, &preload, "eco.termios", eco_termios::open)?;
     Ok(())
