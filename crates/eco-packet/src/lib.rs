@@ -1,247 +1,48 @@
 //! `eco.packet` (docs/packet.md): raw packet builders and layered decoders.
 //!
 //! The bytes are handled in Rust (`wire.rs`: bounded decoders, builders, checksums, address
-//! text); each decoded layer becomes a plain Lua table filled here in one native call, with the
-//! shared `ParsedPacket` metatable whose `next` method (also here) dispatches on the fields
-//! `proto` / `protocol` / `data` of the table as a script may have changed them. The one-line
-//! summaries (`__tostring`) are Lua (`lua/packet.lua`), as is the lazy `eco.nl80211` lookup of
-//! 802.11 frame names.
+//! text). A decoded layer is one native call returning the layer's fields as values;
+//! `lua/packet.lua` puts them in a plain table (one table constructor) with the shared
+//! `ParsedPacket` metatable, and holds `next()` (dispatch on the table's `proto` / `protocol` /
+//! `data`, as a script may have changed them), the one-line summaries (`__tostring`) and the lazy
+//! `eco.nl80211` lookup of 802.11 frame names.
 #![forbid(unsafe_code)]
 
 pub mod wire;
 
-use eco_util::{arg_error, error, fail, Args};
-use mlua::{Lua, LuaString, MultiValue, Result, Table, Value};
+use eco_util::{arg_error, error, Args};
+use mlua::{Lua, LuaString, Result, Table, Value};
 
 pub const LUA_SOURCE: eco_luasrc::Source = eco_luasrc::lua_source!("packet.lua");
 
-/// Sets `name = value` on a fresh packet table.
-struct Pkt<'l> {
-    lua: &'l Lua,
-    t: Table,
+// ---------------------------------------------------------------------------------------------
+// Decoders: one native call per layer returns the layer's fields as a flat list of values, in
+// the order lua/packet.lua's constructors take them (`nil, err` first when the input is too
+// short). Values are pushed straight onto the Lua stack: no table is filled from here, since
+// with mlua every `rawset` and every key string would be a protected call of its own.
+// ---------------------------------------------------------------------------------------------
+
+type V = Value;
+
+fn int(v: impl Into<i64>) -> V {
+    Value::Integer(v.into())
 }
 
-impl<'l> Pkt<'l> {
-    fn new(lua: &'l Lua, meta: &Table, name: &str, fields: usize) -> Result<Self> {
-        let t = lua.create_table_with_capacity(0, fields)?;
-        t.raw_set("name", name)?;
-        t.set_metatable(Some(meta.clone()))?;
-        Ok(Pkt { lua, t })
-    }
-    fn int(&self, k: &str, v: impl Into<i64>) -> Result<()> {
-        self.t.raw_set(k, v.into())
-    }
-    fn flag(&self, k: &str, v: bool) -> Result<()> {
-        self.t.raw_set(k, v)
-    }
-    fn bytes(&self, k: &str, v: &[u8]) -> Result<()> {
-        self.t.raw_set(k, self.lua.create_string(v)?)
-    }
-    fn mac(&self, k: &str, m: &[u8; 6]) -> Result<()> {
-        self.bytes(k, &wire::fmt_mac(m))
-    }
-    fn ip4(&self, k: &str, a: &[u8; 4]) -> Result<()> {
-        self.bytes(k, wire::fmt_ip4(a).as_bytes())
-    }
-    fn done(self) -> Result<MultiValue> {
-        Ok(MultiValue::from_vec(vec![Value::Table(self.t)]))
-    }
+fn text(lua: &Lua, b: &[u8]) -> Result<V> {
+    Ok(Value::String(lua.create_string(b)?))
 }
 
-/// Which decoder a layer goes through.
-#[derive(Clone, Copy)]
-enum Kind {
-    Ether,
-    Vlan,
-    Arp,
-    Ip,
-    Ip6,
-    Icmp,
-    Icmp6,
-    Tcp(Option<i64>),
-    Udp,
-    Radiotap,
+fn mac_v(lua: &Lua, m: &[u8; 6]) -> Result<V> {
+    text(lua, &wire::fmt_mac(m))
 }
 
-/// Decodes `d` as one layer into a packet table, or `nil, err`.
-fn decode(lua: &Lua, meta: &Table, kind: Kind, d: &[u8]) -> Result<MultiValue> {
-    match kind {
-        Kind::Ether => match wire::ether(d) {
-            Err(e) => fail(lua, e),
-            Ok(p) => {
-                let t = Pkt::new(lua, meta, "ETHER", 5)?;
-                t.mac("dest", &p.dest)?;
-                t.mac("source", &p.source)?;
-                t.int("proto", p.proto)?;
-                t.bytes("data", p.data)?;
-                t.done()
-            }
-        },
-        Kind::Vlan => match wire::vlan(d) {
-            Err(e) => fail(lua, e),
-            Ok(p) => {
-                let t = Pkt::new(lua, meta, "8021Q", 5)?;
-                t.int("pri", p.pri)?;
-                t.int("vid", p.vid)?;
-                t.int("proto", p.proto)?;
-                t.bytes("data", p.data)?;
-                t.done()
-            }
-        },
-        Kind::Arp => match wire::arp(d) {
-            Err(e) => fail(lua, e),
-            Ok(p) => {
-                let t = Pkt::new(lua, meta, "ARP", 10)?;
-                t.int("ar_hrd", p.hrd)?;
-                t.int("ar_pro", p.pro)?;
-                t.int("ar_hln", p.hln)?;
-                t.int("ar_pln", p.pln)?;
-                t.int("op", p.op)?;
-                if let Some(a) = &p.addrs {
-                    t.mac("sha", &a.sha)?;
-                    t.ip4("sip", &a.sip)?;
-                    t.mac("tha", &a.tha)?;
-                    t.ip4("tip", &a.tip)?;
-                }
-                t.done()
-            }
-        },
-        Kind::Ip => match wire::ip(d) {
-            Err(e) => fail(lua, e),
-            Ok(p) => {
-                let t = Pkt::new(lua, meta, "IP", 14)?;
-                t.int("version", p.version)?;
-                t.int("ihl", p.ihl)?;
-                t.int("tos", p.tos)?;
-                t.int("tot_len", p.tot_len)?;
-                t.int("id", p.id)?;
-                t.int("frag_off", p.frag_off)?;
-                t.int("ttl", p.ttl)?;
-                t.int("protocol", p.protocol)?;
-                t.int("check", p.check)?;
-                t.ip4("saddr", &p.saddr)?;
-                t.ip4("daddr", &p.daddr)?;
-                t.bytes("data", p.data)?;
-                t.done()
-            }
-        },
-        Kind::Ip6 => match wire::ip6(d) {
-            Err(e) => fail(lua, e),
-            Ok(p) => {
-                let t = Pkt::new(lua, meta, "IPV6", 10)?;
-                t.int("version", p.version)?;
-                t.int("priority", p.priority)?;
-                t.int("payload_len", p.payload_len)?;
-                t.int("nexthdr", p.nexthdr)?;
-                t.int("hop_limit", p.hop_limit)?;
-                t.bytes("saddr", wire::fmt_ip6(&p.saddr).as_bytes())?;
-                t.bytes("daddr", wire::fmt_ip6(&p.daddr).as_bytes())?;
-                match p.upper {
-                    wire::Upper::Proto(v) => t.int("proto", v)?,
-                    wire::Upper::Protocol(v) => t.int("protocol", v)?,
-                    wire::Upper::None => {}
-                }
-                t.bytes("data", p.data)?;
-                t.done()
-            }
-        },
-        Kind::Icmp | Kind::Icmp6 => {
-            let v6 = matches!(kind, Kind::Icmp6);
-            match wire::icmp(d, v6) {
-                Err(e) => fail(lua, e),
-                Ok(p) => {
-                    let t = Pkt::new(lua, meta, if v6 { "ICMPV6" } else { "ICMP" }, 7)?;
-                    t.int("type", p.typ)?;
-                    t.int("code", p.code)?;
-                    t.int("checksum", p.checksum)?;
-                    match p.rest {
-                        wire::IcmpRest::Echo { id, sequence } => {
-                            t.int("id", id)?;
-                            t.int("sequence", sequence)?;
-                        }
-                        wire::IcmpRest::Gateway(g) => t.ip4("gateway", &g)?,
-                        wire::IcmpRest::None => {}
-                    }
-                    t.bytes("data", p.data)?;
-                    t.done()
-                }
-            }
-        }
-        Kind::Tcp(avail) => match wire::tcp(d, avail) {
-            Err(e) => fail(lua, e),
-            Ok(p) => {
-                let t = Pkt::new(lua, meta, "TCP", 19)?;
-                t.int("source", p.source)?;
-                t.int("dest", p.dest)?;
-                t.int("seq", p.seq)?;
-                t.int("ack_seq", p.ack_seq)?;
-                t.int("doff", p.doff)?;
-                for (i, k) in ["cwr", "ece", "urg", "ack", "psh", "rst", "syn", "fin"]
-                    .iter()
-                    .enumerate()
-                {
-                    t.flag(k, p.flags >> (7 - i) & 1 == 1)?;
-                }
-                t.int("window", p.window)?;
-                t.int("check", p.check)?;
-                t.int("urg_ptr", p.urg_ptr)?;
-                t.bytes("data", p.data)?;
-                t.done()
-            }
-        },
-        Kind::Udp => match wire::udp(d) {
-            Err(e) => fail(lua, e),
-            Ok(p) => {
-                let t = Pkt::new(lua, meta, "UDP", 6)?;
-                t.int("source", p.source)?;
-                t.int("dest", p.dest)?;
-                t.int("len", p.len)?;
-                t.int("check", p.check)?;
-                t.bytes("data", p.data)?;
-                t.done()
-            }
-        },
-        Kind::Radiotap => match wire::radiotap(d) {
-            Err(e) => fail(lua, e),
-            Ok(p) => {
-                let t = Pkt::new(lua, meta, "80211", 22)?;
-                t.int("version", p.version())?;
-                t.int("type", p.typ())?;
-                t.int("subtype", p.subtype())?;
-                for (i, k) in wire::DOT11_FLAGS.iter().enumerate() {
-                    t.flag(k, p.flag(i as u8))?;
-                }
-                t.int("duration", p.duration)?;
-                t.mac("addr1", &p.addr1)?;
-                for (k, a) in [("addr2", &p.addr2), ("addr3", &p.addr3), ("addr4", &p.addr4)] {
-                    if let Some(a) = a {
-                        t.mac(k, a)?;
-                    }
-                }
-                if let Some(f) = p.fixed {
-                    // u64 as Lua's integer (two's complement), as string.unpack('<I8') gives it
-                    t.int("timestamp", f.timestamp as i64)?;
-                    t.int("beacon_interval", f.beacon_interval)?;
-                    t.int("capability", f.capability)?;
-                }
-                if let Some(s) = p.ssid {
-                    t.bytes("ssid", s)?;
-                }
-                t.done()
-            }
-        },
-    }
+fn ip4_v(lua: &Lua, a: &[u8; 4]) -> Result<V> {
+    text(lua, wire::fmt_ip4(a).as_bytes())
 }
 
-/// The input of a decoder: a string, else the error the length operator raises.
-fn input(v: &Value) -> Result<LuaString> {
-    match v {
-        Value::String(s) => Ok(s.clone()),
-        other => Err(error(format!(
-            "attempt to get length of a {} value (local 'data')",
-            eco_util::lua_type_name(other)
-        ))),
-    }
+/// `nil, err` padded to the width of a decoder's result.
+fn err_v(lua: &Lua, e: &str) -> Result<(V, V)> {
+    Ok((Value::Nil, text(lua, e.as_bytes())?))
 }
 
 /// An integer-valued number (what a Lua table lookup would find under an integer key).
@@ -253,63 +54,215 @@ fn as_int(v: &Value) -> Option<i64> {
     }
 }
 
-/// `"<value>"` as Lua's `..` writes a number or string, for the unknown-protocol messages.
-fn show(lua: &Lua, v: &Value) -> Result<String> {
-    match v {
-        Value::Integer(_) | Value::Number(_) | Value::String(_) => Ok(lua
-            .coerce_string(v.clone())?
-            .map(|s| s.to_string_lossy())
-            .unwrap_or_default()),
-        other => Err(error(format!(
-            "attempt to concatenate a {} value",
-            eco_util::lua_type_name(other)
-        ))),
-    }
+/// dest, source, proto, data
+fn ether_v(lua: &Lua, d: &[u8]) -> Result<(V, V, V, V)> {
+    Ok(match wire::ether(d) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            (a, b, V::Nil, V::Nil)
+        }
+        Ok(p) => (
+            mac_v(lua, &p.dest)?,
+            mac_v(lua, &p.source)?,
+            int(p.proto),
+            text(lua, p.data)?,
+        ),
+    })
 }
 
-/// `pkt:next()`: the layer after this one (docs/packet.md, "pkt:next()").
-fn next(lua: &Lua, meta: &Table, pkt: &Table) -> Result<MultiValue> {
-    let proto: Value = pkt.raw_get("proto")?;
-    let kind = if !proto.is_nil() {
-        match as_int(&proto).and_then(|p| u16::try_from(p).ok()) {
-            Some(wire::ETH_P_8021Q) => Kind::Vlan,
-            Some(wire::ETH_P_ARP) => Kind::Arp,
-            Some(wire::ETH_P_IP) => Kind::Ip,
-            Some(wire::ETH_P_IPV6) => Kind::Ip6,
-            _ => return fail(lua, format!("unknown L3 proto \"{}\"", show(lua, &proto)?)),
+/// pri, vid, proto, data
+fn vlan_v(lua: &Lua, d: &[u8]) -> Result<(V, V, V, V)> {
+    Ok(match wire::vlan(d) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            (a, b, V::Nil, V::Nil)
         }
-    } else {
-        let protocol: Value = pkt.raw_get("protocol")?;
-        if protocol.is_nil() {
-            return fail(lua, "no upper protocol layer");
+        Ok(p) => (int(p.pri), int(p.vid), int(p.proto), text(lua, p.data)?),
+    })
+}
+
+/// ar_hrd, ar_pro, ar_hln, ar_pln, op, sha, sip, tha, tip
+type ArpV = (V, V, V, V, V, V, V, V, V);
+fn arp_v(lua: &Lua, d: &[u8]) -> Result<ArpV> {
+    Ok(match wire::arp(d) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            (a, b, V::Nil, V::Nil, V::Nil, V::Nil, V::Nil, V::Nil, V::Nil)
         }
-        match as_int(&protocol).and_then(|p| u8::try_from(p).ok()) {
-            Some(wire::IPPROTO_ICMP) => Kind::Icmp,
-            Some(wire::IPPROTO_ICMPV6) => Kind::Icmp6,
-            Some(wire::IPPROTO_UDP) => Kind::Udp,
-            Some(wire::IPPROTO_TCP) => {
-                // the segment length the IP layer announces: IPv4 tot_len - ihl*4, IPv6
-                // payload_len (docs/packet.md: this is where IPv6 differs from the original,
-                // which raised), else the whole input
-                let field = |k: &str| -> Result<Option<i64>> {
-                    Ok(as_int(&pkt.raw_get::<Value>(k)?))
-                };
-                let avail = match (field("tot_len")?, field("ihl")?) {
-                    (Some(tot), Some(ihl)) => Some(tot.saturating_sub(ihl.saturating_mul(4))),
-                    _ => field("payload_len")?,
-                };
-                Kind::Tcp(avail)
-            }
-            _ => {
-                return fail(
-                    lua,
-                    format!("unknown L4 protocol \"{}\"", show(lua, &protocol)?),
-                )
-            }
+        Ok(p) => {
+            let (sha, sip, tha, tip) = match &p.addrs {
+                Some(a) => (
+                    mac_v(lua, &a.sha)?,
+                    ip4_v(lua, &a.sip)?,
+                    mac_v(lua, &a.tha)?,
+                    ip4_v(lua, &a.tip)?,
+                ),
+                None => (V::Nil, V::Nil, V::Nil, V::Nil),
+            };
+            (
+                int(p.hrd),
+                int(p.pro),
+                int(p.hln),
+                int(p.pln),
+                int(p.op),
+                sha,
+                sip,
+                tha,
+                tip,
+            )
         }
-    };
-    let data = input(&pkt.raw_get("data")?)?;
-    decode(lua, meta, kind, &data.as_bytes())
+    })
+}
+
+/// version, ihl, tos, tot_len, id, frag_off, ttl, protocol, check, saddr, daddr, data
+type IpV = (V, V, V, V, V, V, V, V, V, V, V, V);
+fn ip_v(lua: &Lua, d: &[u8]) -> Result<IpV> {
+    Ok(match wire::ip(d) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            let n = V::Nil;
+            (a, b, n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n)
+        }
+        Ok(p) => (
+            int(p.version),
+            int(p.ihl),
+            int(p.tos),
+            int(p.tot_len),
+            int(p.id),
+            int(p.frag_off),
+            int(p.ttl),
+            int(p.protocol),
+            int(p.check),
+            ip4_v(lua, &p.saddr)?,
+            ip4_v(lua, &p.daddr)?,
+            text(lua, p.data)?,
+        ),
+    })
+}
+
+/// version, priority, payload_len, nexthdr, hop_limit, saddr, daddr, data
+type Ip6V = (V, V, V, V, V, V, V, V);
+fn ip6_v(lua: &Lua, d: &[u8]) -> Result<Ip6V> {
+    Ok(match wire::ip6(d) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            (a, b, V::Nil, V::Nil, V::Nil, V::Nil, V::Nil, V::Nil)
+        }
+        Ok(p) => (
+            int(p.version),
+            int(p.priority),
+            int(p.payload_len),
+            int(p.nexthdr),
+            int(p.hop_limit),
+            text(lua, wire::fmt_ip6(&p.saddr).as_bytes())?,
+            text(lua, wire::fmt_ip6(&p.daddr).as_bytes())?,
+            text(lua, p.data)?,
+        ),
+    })
+}
+
+/// type, code, checksum, id, sequence, gateway, data
+type IcmpV = (V, V, V, V, V, V, V);
+fn icmp_v(lua: &Lua, d: &[u8], v6: bool) -> Result<IcmpV> {
+    Ok(match wire::icmp(d, v6) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            (a, b, V::Nil, V::Nil, V::Nil, V::Nil, V::Nil)
+        }
+        Ok(p) => {
+            let (id, seq, gw) = match p.rest {
+                wire::IcmpRest::Echo { id, sequence } => (int(id), int(sequence), V::Nil),
+                wire::IcmpRest::Gateway(g) => (V::Nil, V::Nil, ip4_v(lua, &g)?),
+                wire::IcmpRest::None => (V::Nil, V::Nil, V::Nil),
+            };
+            (int(p.typ), int(p.code), int(p.checksum), id, seq, gw, text(lua, p.data)?)
+        }
+    })
+}
+
+/// source, dest, seq, ack_seq, doff, flag byte, window, check, urg_ptr, data
+type TcpV = (V, V, V, V, V, V, V, V, V, V);
+fn tcp_v(lua: &Lua, d: &[u8], avail: Option<i64>) -> Result<TcpV> {
+    Ok(match wire::tcp(d, avail) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            let n = V::Nil;
+            (a, b, n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n)
+        }
+        Ok(p) => (
+            int(p.source),
+            int(p.dest),
+            int(p.seq),
+            int(p.ack_seq),
+            int(p.doff),
+            int(p.flags),
+            int(p.window),
+            int(p.check),
+            int(p.urg_ptr),
+            text(lua, p.data)?,
+        ),
+    })
+}
+
+/// source, dest, len, check, data
+fn udp_v(lua: &Lua, d: &[u8]) -> Result<(V, V, V, V, V)> {
+    Ok(match wire::udp(d) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            (a, b, V::Nil, V::Nil, V::Nil)
+        }
+        Ok(p) => (
+            int(p.source),
+            int(p.dest),
+            int(p.len),
+            int(p.check),
+            text(lua, p.data)?,
+        ),
+    })
+}
+
+/// fc, duration, addr1, addr2, addr3, addr4, timestamp, beacon_interval, capability, ssid
+type Dot11V = (V, V, V, V, V, V, V, V, V, V);
+fn radiotap_v(lua: &Lua, d: &[u8]) -> Result<Dot11V> {
+    Ok(match wire::radiotap(d) {
+        Err(e) => {
+            let (a, b) = err_v(lua, e)?;
+            let n = V::Nil;
+            (a, b, n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n)
+        }
+        Ok(p) => {
+            let opt_mac = |m: &Option<[u8; 6]>| -> Result<V> {
+                match m {
+                    Some(m) => mac_v(lua, m),
+                    None => Ok(V::Nil),
+                }
+            };
+            let (ts, bi, cap) = match p.fixed {
+                // u64 as Lua's integer (two's complement), as string.unpack('<I8') gives it
+                Some(f) => (
+                    int(f.timestamp as i64),
+                    int(f.beacon_interval),
+                    int(f.capability),
+                ),
+                None => (V::Nil, V::Nil, V::Nil),
+            };
+            (
+                int(p.fc),
+                int(p.duration),
+                mac_v(lua, &p.addr1)?,
+                opt_mac(&p.addr2)?,
+                opt_mac(&p.addr3)?,
+                opt_mac(&p.addr4)?,
+                ts,
+                bi,
+                cap,
+                match p.ssid {
+                    Some(s) => text(lua, s)?,
+                    None => V::Nil,
+                },
+            )
+        }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,72 +398,83 @@ fn build_ether(lua: &Lua, a: &Args) -> Result<LuaString> {
     bytes(lua, wire::build_ether(source, dest, proto, d))
 }
 
-/// The native half: decoders, `next`, builders, and the packet metatable (`meta`, whose
-/// `__tostring` the Lua half sets).
+/// The native half: the decoders (called by lua/packet.lua with a string, they return the
+/// fields of one layer) and the builders (the module's public functions).
 fn native(lua: &Lua) -> Result<Table> {
     let t = lua.create_table()?;
-    let meta = lua.create_table()?;
-    let methods = lua.create_table()?;
-    meta.raw_set("__index", methods.clone())?;
-
-    let m = meta.clone();
-    methods.raw_set(
-        "next",
-        eco_util::function(lua, move |lua, this: Value| match this {
-            Value::Table(pkt) => next(lua, &m, &pkt),
-            other => Err(eco_util::type_error(1, "table", &other)),
-        })?,
+    // plain mlua functions: they are only called by lua/packet.lua, with checked arguments
+    t.raw_set(
+        "ether",
+        lua.create_function(|lua, d: LuaString| ether_v(lua, &d.as_bytes()))?,
     )?;
-
-    // from_ether / from_radiotap check their input with `assert(type(data) == 'string')`
-    for (name, kind, asserted) in [
-        ("from_ether", Kind::Ether, true),
-        ("from_radiotap", Kind::Radiotap, true),
-        ("from_ip", Kind::Ip, false),
-        ("from_ip6", Kind::Ip6, false),
-        ("from_icmp", Kind::Icmp, false),
-        ("from_icmp6", Kind::Icmp6, false),
-    ] {
-        let m = meta.clone();
-        t.raw_set(
-            name,
-            eco_util::function(lua, move |lua, a: Args| {
-                let d = match (a.get(1), asserted) {
-                    (Value::String(s), _) => s,
-                    (_, true) => return Err(error("assertion failed!")),
-                    (v, false) => input(&v)?,
-                };
-                decode(lua, &m, kind, &d.as_bytes())
-            })?,
-        )?;
-    }
-
+    t.raw_set(
+        "vlan",
+        lua.create_function(|lua, d: LuaString| vlan_v(lua, &d.as_bytes()))?,
+    )?;
+    t.raw_set(
+        "arp",
+        lua.create_function(|lua, d: LuaString| arp_v(lua, &d.as_bytes()))?,
+    )?;
+    t.raw_set(
+        "ip",
+        lua.create_function(|lua, d: LuaString| ip_v(lua, &d.as_bytes()))?,
+    )?;
+    t.raw_set(
+        "ip6",
+        lua.create_function(|lua, d: LuaString| ip6_v(lua, &d.as_bytes()))?,
+    )?;
     t.raw_set(
         "icmp",
-        eco_util::function(lua, |lua, a: Args| build_icmp(lua, &a, [0, 8]))?,
+        lua.create_function(|lua, d: LuaString| icmp_v(lua, &d.as_bytes(), false))?,
     )?;
     t.raw_set(
         "icmp6",
-        eco_util::function(lua, |lua, a: Args| build_icmp(lua, &a, [128, 129]))?,
+        lua.create_function(|lua, d: LuaString| icmp_v(lua, &d.as_bytes(), true))?,
+    )?;
+    // tcp(data, avail): avail is the segment length the IP layer announces, or nil
+    t.raw_set(
+        "tcp",
+        lua.create_function(|lua, (d, avail): (LuaString, Value)| {
+            tcp_v(lua, &d.as_bytes(), as_int(&avail))
+        })?,
     )?;
     t.raw_set(
         "udp",
-        eco_util::function(lua, |lua, a: Args| build_udp(lua, &a))?,
+        lua.create_function(|lua, d: LuaString| udp_v(lua, &d.as_bytes()))?,
     )?;
     t.raw_set(
+        "radiotap",
+        lua.create_function(|lua, d: LuaString| radiotap_v(lua, &d.as_bytes()))?,
+    )?;
+
+    // the builders, exported as they are (their argument errors name the caller's function)
+    let b = lua.create_table()?;
+    t.raw_set("build", b.clone())?;
+    b.raw_set(
+        "icmp",
+        eco_util::function(lua, |lua, a: Args| build_icmp(lua, &a, [0, 8]))?,
+    )?;
+    b.raw_set(
+        "icmp6",
+        eco_util::function(lua, |lua, a: Args| build_icmp(lua, &a, [128, 129]))?,
+    )?;
+    b.raw_set(
+        "udp",
+        eco_util::function(lua, |lua, a: Args| build_udp(lua, &a))?,
+    )?;
+    b.raw_set(
         "tcp",
         eco_util::function(lua, |lua, a: Args| build_tcp(lua, &a))?,
     )?;
-    t.raw_set("ip", eco_util::function(lua, |lua, a: Args| build_ip(lua, &a))?)?;
-    t.raw_set(
+    b.raw_set("ip", eco_util::function(lua, |lua, a: Args| build_ip(lua, &a))?)?;
+    b.raw_set(
         "arp",
         eco_util::function(lua, |lua, a: Args| build_arp(lua, &a))?,
     )?;
-    t.raw_set(
+    b.raw_set(
         "ether",
         eco_util::function(lua, |lua, a: Args| build_ether(lua, &a))?,
     )?;
-    t.raw_set("meta", meta)?;
     Ok(t)
 }
 
