@@ -9,6 +9,7 @@ local MODULES = {
     'eco.hash.md5', 'eco.hash.sha1', 'eco.hash.sha256', 'eco.hash.hmac',
     'eco.encoding.base64', 'eco.encoding.hex', 'eco.shared', 'eco.ssl', 'eco.dns',
     'eco.http.url', 'eco.http.client', 'eco.http.server', 'eco.websocket', 'eco.mqtt', 'eco.net',
+    'eco.packet',
 }
 
 -- Not called at all: they act on the process or the scheduler whatever their arguments.
