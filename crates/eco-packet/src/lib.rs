@@ -121,7 +121,20 @@ fn ip_v(lua: &Lua, d: &[u8]) -> Result<IpV> {
         Err(e) => {
             let (a, b) = err_v(lua, e)?;
             let n = V::Nil;
-            (a, b, n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n)
+            (
+                a,
+                b,
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n,
+            )
         }
         Ok(p) => (
             int(p.version),
@@ -175,7 +188,15 @@ fn icmp_v(lua: &Lua, d: &[u8], v6: bool) -> Result<IcmpV> {
                 wire::IcmpRest::Gateway(g) => (V::Nil, V::Nil, ip4_v(lua, &g)?),
                 wire::IcmpRest::None => (V::Nil, V::Nil, V::Nil),
             };
-            (int(p.typ), int(p.code), int(p.checksum), id, seq, gw, text(lua, p.data)?)
+            (
+                int(p.typ),
+                int(p.code),
+                int(p.checksum),
+                id,
+                seq,
+                gw,
+                text(lua, p.data)?,
+            )
         }
     })
 }
@@ -187,7 +208,18 @@ fn tcp_v(lua: &Lua, d: &[u8], avail: Option<i64>) -> Result<TcpV> {
         Err(e) => {
             let (a, b) = err_v(lua, e)?;
             let n = V::Nil;
-            (a, b, n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n)
+            (
+                a,
+                b,
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n,
+            )
         }
         Ok(p) => (
             int(p.source),
@@ -228,7 +260,18 @@ fn radiotap_v(lua: &Lua, d: &[u8]) -> Result<Dot11V> {
         Err(e) => {
             let (a, b) = err_v(lua, e)?;
             let n = V::Nil;
-            (a, b, n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n.clone(), n)
+            (
+                a,
+                b,
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n.clone(),
+                n,
+            )
         }
         Ok(p) => {
             let opt_mac = |m: &Option<[u8; 6]>| -> Result<V> {
@@ -306,7 +349,8 @@ fn bytes(lua: &Lua, b: Vec<u8>) -> Result<LuaString> {
 fn build_icmp(lua: &Lua, a: &Args, types: [i64; 2]) -> Result<LuaString> {
     // `assert(typ == A or typ == B)`: only numbers compare equal
     match as_int(&a.get(1)) {
-        Some(t) if types.contains(&t) && matches!(a.get(1), Value::Integer(_) | Value::Number(_)) => {}
+        Some(t)
+            if types.contains(&t) && matches!(a.get(1), Value::Integer(_) | Value::Number(_)) => {}
         _ => return Err(error("assertion failed!")),
     }
     let typ = as_int(&a.get(1)).unwrap_or_default() as u8;
@@ -334,7 +378,10 @@ fn build_udp(lua: &Lua, a: &Args) -> Result<LuaString> {
     };
     let data = data.as_ref().map(|d| d.as_bytes());
     let d: &[u8] = data.as_deref().unwrap_or(b"");
-    bytes(lua, wire::build_udp(source, dest, d, addrs).ok_or_else(|| too_long(3))?)
+    bytes(
+        lua,
+        wire::build_udp(source, dest, d, addrs).ok_or_else(|| too_long(3))?,
+    )
 }
 
 fn build_tcp(lua: &Lua, a: &Args) -> Result<LuaString> {
@@ -376,15 +423,26 @@ fn build_ip(lua: &Lua, a: &Args) -> Result<LuaString> {
     let data = payload(lua, a, 4)?;
     let data = data.as_ref().map(|d| d.as_bytes());
     let d: &[u8] = data.as_deref().unwrap_or(b"");
-    bytes(lua, wire::build_ip(saddr, daddr, protocol, d).ok_or_else(|| too_long(4))?)
+    bytes(
+        lua,
+        wire::build_ip(saddr, daddr, protocol, d).ok_or_else(|| too_long(4))?,
+    )
 }
 
 fn build_arp(lua: &Lua, a: &Args) -> Result<LuaString> {
     let op = ranged(a, 1, 0xffff)? as u16;
     let sha = mac(lua, a, 2, Some([0; 6]))?;
-    let sip = if a.is_none(3) { [0; 4] } else { addr(lua, a, 3)? };
+    let sip = if a.is_none(3) {
+        [0; 4]
+    } else {
+        addr(lua, a, 3)?
+    };
     let tha = mac(lua, a, 4, Some([0; 6]))?;
-    let tip = if a.is_none(5) { [0; 4] } else { addr(lua, a, 5)? };
+    let tip = if a.is_none(5) {
+        [0; 4]
+    } else {
+        addr(lua, a, 5)?
+    };
     bytes(lua, wire::build_arp(op, sha, sip, tha, tip))
 }
 
@@ -466,7 +524,10 @@ fn native(lua: &Lua) -> Result<Table> {
         "tcp",
         eco_util::function(lua, |lua, a: Args| build_tcp(lua, &a))?,
     )?;
-    b.raw_set("ip", eco_util::function(lua, |lua, a: Args| build_ip(lua, &a))?)?;
+    b.raw_set(
+        "ip",
+        eco_util::function(lua, |lua, a: Args| build_ip(lua, &a))?,
+    )?;
     b.raw_set(
         "arp",
         eco_util::function(lua, |lua, a: Args| build_arp(lua, &a))?,

@@ -486,10 +486,9 @@ pub fn radiotap(d: &[u8]) -> Result<Dot11<'_>, &'static str> {
                 return Err(ERR_RADIOTAP);
             }
         }
-        1 => {
-            if matches!(p.subtype(), 8 | 9 | 10 | 11 | 14 | 15) && f.len() < 16 {
-                return Err(ERR_RADIOTAP);
-            }
+        // control frames with a transmitter address: BACK_REQ, BACK, PSPOLL, RTS, CFEND, CFENDACK
+        1 if matches!(p.subtype(), 8 | 9 | 10 | 11 | 14 | 15) && f.len() < 16 => {
+            return Err(ERR_RADIOTAP);
         }
         _ => {}
     }
@@ -537,7 +536,14 @@ fn pseudo(saddr: [u8; 4], daddr: [u8; 4], proto: u8, len: u16) -> u64 {
 
 /// ICMP / ICMPv6 echo message: 8-byte header and `data`; the checksum (over the message only,
 /// also for ICMPv6) when `with_checksum`, else 0.
-pub fn build_icmp(typ: u8, code: u8, id: u16, seq: u16, data: &[u8], with_checksum: bool) -> Vec<u8> {
+pub fn build_icmp(
+    typ: u8,
+    code: u8,
+    id: u16,
+    seq: u16,
+    data: &[u8],
+    with_checksum: bool,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + data.len());
     out.extend_from_slice(&[typ, code, 0, 0]);
     out.extend_from_slice(&id.to_be_bytes());
@@ -652,7 +658,7 @@ pub fn parse_mac(s: &[u8]) -> Option<[u8; 6]> {
         if n >= 12 {
             return None;
         }
-        out[n / 2] |= if n % 2 == 0 { v << 4 } else { v };
+        out[n / 2] |= if n.is_multiple_of(2) { v << 4 } else { v };
         n += 1;
     }
     (n == 12).then_some(out)

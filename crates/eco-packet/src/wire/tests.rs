@@ -3,7 +3,10 @@ use super::*;
 #[test]
 fn checksum_rfc1071_example() {
     // RFC 1071 section 3: the words 0001 f203 f4f5 f6f7 sum to ddf2
-    assert_eq!(checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]), !0xddf2);
+    assert_eq!(
+        checksum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
+        !0xddf2
+    );
     // an odd last byte is a high byte
     assert_eq!(checksum(&[0x01]), !0x0100);
     assert_eq!(checksum(&[]), 0xffff);
@@ -28,7 +31,10 @@ fn ip_udp_roundtrip() {
     assert_eq!((ip.ihl, ip.ttl, ip.tot_len, ip.protocol), (5, 64, 33, 17));
     assert_eq!(ip.check, u16::from_be_bytes([pkt[10], pkt[11]]));
     let up = udp(ip.data).unwrap();
-    assert_eq!((up.source, up.dest, up.len, up.data), (1234, 5678, 13, &b"hello"[..]));
+    assert_eq!(
+        (up.source, up.dest, up.len, up.data),
+        (1234, 5678, 13, &b"hello"[..])
+    );
     // the pseudo-header sum verifies
     assert_eq!(fold(sum16(pseudo(s, d, 17, 13), &u)), 0);
     assert_eq!(&build_udp(1, 2, b"a", None).unwrap()[6..8], &[0, 0]);
@@ -44,7 +50,10 @@ fn tcp_roundtrip() {
     assert_eq!((seg[12], seg[13]), (0x50, 0x12));
     assert_eq!(fold(sum16(pseudo(s, d, 6, 22), &seg)), 0);
     let t = tcp(&seg, Some(22)).unwrap();
-    assert_eq!((t.seq, t.ack_seq, t.window, t.data), (3, 4, 100, &b"xy"[..]));
+    assert_eq!(
+        (t.seq, t.ack_seq, t.window, t.data),
+        (3, 4, 100, &b"xy"[..])
+    );
     // the IP layer's length wins over trailing bytes, a short one gives no payload
     let mut padded = seg.clone();
     padded.extend_from_slice(b"pad");
@@ -135,12 +144,27 @@ fn addresses() {
     ] {
         assert_eq!(inet_aton(bad), None, "{}", String::from_utf8_lossy(bad));
     }
-    assert_eq!(parse_mac(b"00:11:22:AA:bb:cc"), Some([0, 0x11, 0x22, 0xaa, 0xbb, 0xcc]));
-    assert_eq!(parse_mac(b"001122aabbcc"), Some([0, 0x11, 0x22, 0xaa, 0xbb, 0xcc]));
-    for bad in [&b"zz"[..], b"00:11:22:33:44", b"00:11:22:33:44:55:66", b"0:11:22:33:44:55", b""] {
+    assert_eq!(
+        parse_mac(b"00:11:22:AA:bb:cc"),
+        Some([0, 0x11, 0x22, 0xaa, 0xbb, 0xcc])
+    );
+    assert_eq!(
+        parse_mac(b"001122aabbcc"),
+        Some([0, 0x11, 0x22, 0xaa, 0xbb, 0xcc])
+    );
+    for bad in [
+        &b"zz"[..],
+        b"00:11:22:33:44",
+        b"00:11:22:33:44:55:66",
+        b"0:11:22:33:44:55",
+        b"",
+    ] {
         assert_eq!(parse_mac(bad), None);
     }
-    assert_eq!(&fmt_mac(&[0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]), b"aa:bb:cc:dd:ee:ff");
+    assert_eq!(
+        &fmt_mac(&[0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]),
+        b"aa:bb:cc:dd:ee:ff"
+    );
     let v6 = |s: &str| fmt_ip6(&s.parse::<std::net::Ipv6Addr>().unwrap().octets());
     assert_eq!(v6("::1"), "::1");
     assert_eq!(v6("::"), "::");
@@ -183,14 +207,23 @@ fn radiotap_frames() {
     assert_eq!(radiotap(&rt(&f[..23])), Err(ERR_RADIOTAP));
     // header length checks
     assert_eq!(radiotap(&[0; 7]), Err(ERR_RADIOTAP));
-    assert_eq!(radiotap(&[0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), Err(ERR_RADIOTAP));
+    assert_eq!(
+        radiotap(&[0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        Err(ERR_RADIOTAP)
+    );
     assert_eq!(radiotap(&[0, 0, 200, 0, 0, 0, 0, 0]), Err(ERR_RADIOTAP));
-    assert_eq!(radiotap(&rt(&[0xd4, 0, 0, 0, 1, 2, 3, 4, 5])), Err(ERR_RADIOTAP));
+    assert_eq!(
+        radiotap(&rt(&[0xd4, 0, 0, 0, 1, 2, 3, 4, 5])),
+        Err(ERR_RADIOTAP)
+    );
     // ACK (control 13) with 10 bytes; RTS (11) needs 16
     let ackf = rt(&[0xd4, 0, 0, 0, 1, 2, 3, 4, 5, 6]);
     let ack = radiotap(&ackf).unwrap();
     assert_eq!((ack.typ(), ack.subtype(), ack.addr2), (1, 13, None));
-    assert_eq!(radiotap(&rt(&[0xb4, 0, 0, 0, 1, 2, 3, 4, 5, 6])), Err(ERR_RADIOTAP));
+    assert_eq!(
+        radiotap(&rt(&[0xb4, 0, 0, 0, 1, 2, 3, 4, 5, 6])),
+        Err(ERR_RADIOTAP)
+    );
     // data frame, 4 addresses
     let mut d = vec![0x08, 0x03, 0, 0];
     d.extend_from_slice(&[1; 24]);
@@ -226,7 +259,14 @@ fn decode_all(d: &[u8]) {
     let _ = icmp(d, true);
     let _ = udp(d);
     let _ = radiotap(d);
-    for a in [None, Some(-5), Some(0), Some(20), Some(70000), Some(i64::MAX)] {
+    for a in [
+        None,
+        Some(-5),
+        Some(0),
+        Some(20),
+        Some(70000),
+        Some(i64::MAX),
+    ] {
         let _ = tcp(d, a);
     }
 }
@@ -235,7 +275,12 @@ fn decode_all(d: &[u8]) {
 fn random_input_never_panics() {
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
     let seg = build_tcp(1, 2, 3, 4, 0xff, 5, [1; 4], [2; 4], b"payload").unwrap();
-    let frame = build_ether([1; 6], [2; 6], ETH_P_IP, &build_ip([1; 4], [2; 4], 6, &seg).unwrap());
+    let frame = build_ether(
+        [1; 6],
+        [2; 6],
+        ETH_P_IP,
+        &build_ip([1; 4], [2; 4], 6, &seg).unwrap(),
+    );
     for _ in 0..20000 {
         let n = (r.next() % 80) as usize;
         let mut v: Vec<u8> = (0..n).map(|_| r.next() as u8).collect();
