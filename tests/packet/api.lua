@@ -81,6 +81,9 @@ T.go(function()
     T.ok(u1:sub(7, 8) ~= '\0\0', 'udp checksum filled')
     T.eq(csum(pseudo(S, D, 17, u1)), 0)
     T.eq(#packet.udp(7, 9), 8)
+    -- `x or default` arguments: false counts as absent
+    T.eq(packet.udp(1, 2, false, S, false), packet.udp(1, 2))
+    T.eq(packet.arp(1, false, false, false, false), packet.arp(1))
 
     -- 6
     local seg = packet.tcp(1, 2, 3, 4, { syn = true, ack = true }, 100, S, D, 'xy')

@@ -321,9 +321,14 @@ fn ranged(a: &Args, n: usize, max: u64) -> Result<u64> {
     Ok(v as u64)
 }
 
-/// Optional payload (`nil` = empty).
+/// Optional payload (`nil` or `false` = empty).
 fn payload(lua: &Lua, a: &Args, n: usize) -> Result<Option<LuaString>> {
-    a.opt_string(lua, n)
+    // `data or ''`: false counts as absent too
+    if a.boolean(n) {
+        a.string(lua, n).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 /// An IPv4 address argument converted like `inet_aton` (text that does not parse is 0.0.0.0).
@@ -332,9 +337,9 @@ fn addr(lua: &Lua, a: &Args, n: usize) -> Result<[u8; 4]> {
     Ok(wire::inet_aton(&s.as_bytes()).unwrap_or([0; 4]))
 }
 
-/// A MAC address argument (`nil` = `default` when given, else an error).
+/// A MAC address argument (`nil` or `false` = `default` when given, else an error).
 fn mac(lua: &Lua, a: &Args, n: usize, default: Option<[u8; 6]>) -> Result<[u8; 6]> {
-    if let (Some(d), true) = (default, a.is_none(n)) {
+    if let (Some(d), false) = (default, a.boolean(n)) {
         return Ok(d);
     }
     let s = a.string(lua, n)?;
@@ -371,7 +376,7 @@ fn build_udp(lua: &Lua, a: &Args) -> Result<LuaString> {
     let source = ranged(a, 1, 0xffff)? as u16;
     let dest = ranged(a, 2, 0xffff)? as u16;
     let data = payload(lua, a, 3)?;
-    let addrs = if !a.is_none(4) && !a.is_none(5) {
+    let addrs = if a.boolean(4) && a.boolean(5) {
         Some((addr(lua, a, 4)?, addr(lua, a, 5)?))
     } else {
         None
@@ -432,13 +437,13 @@ fn build_ip(lua: &Lua, a: &Args) -> Result<LuaString> {
 fn build_arp(lua: &Lua, a: &Args) -> Result<LuaString> {
     let op = ranged(a, 1, 0xffff)? as u16;
     let sha = mac(lua, a, 2, Some([0; 6]))?;
-    let sip = if a.is_none(3) {
+    let sip = if !a.boolean(3) {
         [0; 4]
     } else {
         addr(lua, a, 3)?
     };
     let tha = mac(lua, a, 4, Some([0; 6]))?;
-    let tip = if a.is_none(5) {
+    let tip = if !a.boolean(5) {
         [0; 4]
     } else {
         addr(lua, a, 5)?
