@@ -23,6 +23,10 @@ pub use eco_log;
 pub use eco_mqtt;
 #[cfg(feature = "eco-packet")]
 pub use eco_packet;
+#[cfg(feature = "eco-nl80211")]
+pub use eco_nl80211;
+#[cfg(feature = "eco-netlink")]
+pub use eco_netlink;
 pub use eco_sched;
 #[cfg(feature = "eco-shared")]
 pub use eco_shared;

@@ -75,9 +75,23 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     add(lua, &preload, "eco.websocket", eco_websocket::open)?;
     #[cfg(feature = "eco-mqtt")]
     add(lua, &preload, "eco.mqtt", eco_mqtt::open)?;
+    #[cfg(feature = "eco-nl80211")]
+    add(lua, &preload, "eco.nl80211", eco_nl80211::open)?;
+    #[cfg(feature = "eco-nl80211")]
+    add(lua, &preload, "eco.internal.nl80211", eco_nl80211::open_internal)?;
     #[cfg(feature = "eco-net")]
     add(lua, &preload, "eco.net", eco_net::open)?;
     #[cfg(feature = "eco-packet")]
     add(lua, &preload, "eco.packet", eco_packet::open)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.nl", eco_netlink::open)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.internal.nl", eco_netlink::open_internal)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.genl", eco_netlink::open_genl)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.rtnl", eco_netlink::open_rtnl)?;
+    #[cfg(feature = "eco-netlink")]
+    add(lua, &preload, "eco.ip", eco_netlink::open_ip)?;
     Ok(())
 }
