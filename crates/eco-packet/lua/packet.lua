@@ -15,10 +15,8 @@ local methods = {}
 local meta = { __index = methods }
 
 -- what the length operator of the original raises for a non-string `data`
-local function check(data)
-    if type(data) ~= 'string' then
-        error(format("attempt to get length of a %s value (local 'data')", type(data)), 3)
-    end
+local function not_string(data)
+    error(format("attempt to get length of a %s value (local 'data')", type(data)), 3)
 end
 
 -- ---- one constructor per layer: the native decoder returns the fields, or nil, err ----------
@@ -34,14 +32,14 @@ local function ether(data)
 end
 
 local function vlan(data)
-    check(data)
+    if type(data) ~= 'string' then not_string(data) end
     local pri, vid, proto, rest = n_vlan(data)
     if pri == nil then return nil, vid end
     return setmetatable({ name = '8021Q', pri = pri, vid = vid, proto = proto, data = rest }, meta)
 end
 
 local function arp(data)
-    check(data)
+    if type(data) ~= 'string' then not_string(data) end
     local hrd, pro, hln, pln, op, sha, sip, tha, tip = n_arp(data)
     if hrd == nil then return nil, pro end
     return setmetatable({ name = 'ARP', ar_hrd = hrd, ar_pro = pro, ar_hln = hln, ar_pln = pln, op = op,
@@ -49,7 +47,7 @@ local function arp(data)
 end
 
 local function ip(data)
-    check(data)
+    if type(data) ~= 'string' then not_string(data) end
     local version, ihl, tos, tot_len, id, frag_off, ttl, protocol, sum, saddr, daddr, rest = n_ip(data)
     if version == nil then return nil, ihl end
     return setmetatable({ name = 'IP', version = version, ihl = ihl, tos = tos, tot_len = tot_len, id = id,
@@ -58,7 +56,7 @@ local function ip(data)
 end
 
 local function ip6(data)
-    check(data)
+    if type(data) ~= 'string' then not_string(data) end
     local version, priority, payload_len, nexthdr, hop_limit, saddr, daddr, rest = n_ip6(data)
     if version == nil then return nil, priority end
     local pkt = setmetatable({ name = 'IPV6', version = version, priority = priority,
@@ -76,7 +74,7 @@ end
 
 local function icmp_with(decode, name)
     return function(data)
-        check(data)
+        if type(data) ~= 'string' then not_string(data) end
         local typ, code, sum, id, seq, gateway, rest = decode(data)
         if typ == nil then return nil, code end
         return setmetatable({ name = name, type = typ, code = code, checksum = sum, id = id,
@@ -88,7 +86,7 @@ local icmp, icmp6 = icmp_with(n_icmp, 'ICMP'), icmp_with(n_icmp6, 'ICMPV6')
 -- The payload length comes from the IP layer: IPv4 `tot_len - ihl * 4`, IPv6 `payload_len`
 -- (the original raised on IPv6; docs/packet.md).
 local function tcp(data, parent)
-    check(data)
+    if type(data) ~= 'string' then not_string(data) end
     local avail
     local tot_len, ihl = parent.tot_len, parent.ihl
     if tot_len ~= nil and ihl ~= nil then
@@ -105,7 +103,7 @@ local function tcp(data, parent)
 end
 
 local function udp(data)
-    check(data)
+    if type(data) ~= 'string' then not_string(data) end
     local source, dest, len, sum, rest = n_udp(data)
     if source == nil then return nil, dest end
     return setmetatable({ name = 'UDP', source = source, dest = dest, len = len, check = sum,
