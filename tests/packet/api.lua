@@ -287,6 +287,8 @@ T.go(function()
 
     -- decoders and non-strings
     T.raises('assertion failed!', packet.from_ether, nil)
+    T.eq(select(2, pcall(packet.from_ether, nil)), 'assertion failed!')      -- as assert() words it
+    T.eq(select(2, pcall(packet.icmp, 3, 0, 1, 1)), 'assertion failed!')
     T.raises('assertion failed!', packet.from_ether, 12345678901234)
     T.raises('assertion failed!', packet.from_radiotap, {})
     T.raises('attempt to get length', packet.from_ip, nil)

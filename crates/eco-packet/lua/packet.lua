@@ -143,12 +143,12 @@ function methods:next()
 end
 
 function M.from_ether(data)
-    if type(data) ~= 'string' then error('assertion failed!', 2) end
+    if type(data) ~= 'string' then error('assertion failed!', 0) end
     return ether(data)
 end
 
 function M.from_radiotap(data)
-    if type(data) ~= 'string' then error('assertion failed!', 2) end
+    if type(data) ~= 'string' then error('assertion failed!', 0) end
     return radiotap(data)
 end
 
