@@ -40,7 +40,7 @@ fn ip4_v(lua: &Lua, a: &[u8; 4]) -> Result<V> {
     text(lua, wire::fmt_ip4(a).as_bytes())
 }
 
-/// `nil, err` padded to the width of a decoder's result.
+/// `nil, err`: how a decoder's result starts when the input is too short (the rest is nil).
 fn err_v(lua: &Lua, e: &str) -> Result<(V, V)> {
     Ok((Value::Nil, text(lua, e.as_bytes())?))
 }
