@@ -11,6 +11,7 @@ local MODULES = {
     'eco.http.url', 'eco.http.client', 'eco.http.server', 'eco.websocket', 'eco.mqtt', 'eco.net',
     'eco.termios',
     'eco.nl', 'eco.internal.nl', 'eco.genl', 'eco.rtnl', 'eco.ip',
+    'eco.packet',
 }
 
 -- Not called at all: they act on the process or the scheduler whatever their arguments.

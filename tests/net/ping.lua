@@ -189,6 +189,11 @@ T.go(function()
     mock(function(sock) return echo_reply(sock, { type = 1 }) end)
     T.fails('unexpected type ICMP 1', net.ping6('::1'))
 
+    -- a reply too short for an ICMP header: eco.packet's decoder error
+    mock(function() return 'abc', { ipaddr = '192.0.2.1', port = 0 } end)
+    T.fails('not a valid ICMP packet', net.ping('192.0.2.1'))
+    T.fails('not a valid ICMPV6 packet', net.ping6('::1'))
+
     -- 13: echo reply with another id
     mock(function(sock) return echo_reply(sock, { id = (sock.id + 1) % 65536 }) end)
     local ok, err = T.nret(2, net.ping('192.0.2.1'))

@@ -7,6 +7,7 @@
 local socket = require 'eco.socket'
 local dns = require 'eco.dns'
 local time = require 'eco.time'
+local packet = require 'eco.packet'
 
 local M = {}
 
@@ -56,8 +57,10 @@ local function ping(host, opts, v6)
     local id = math.random(0, 65535)
     pcall(s.bind, s, nil, id)
 
-    local pkt = string.pack('>BBI2I2I2', v6 and ICMPV6_ECHO_REQUEST or ICMP_ECHO, 0, 0, 0, 1)
-        .. (opts.data or 'hello')
+    -- id 0 and checksum 0: the kernel fills both in on a ping socket
+    local payload = opts.data or 'hello'
+    local pkt = v6 and packet.icmp6(ICMPV6_ECHO_REQUEST, 0, 0, 1, payload)
+        or packet.icmp(ICMP_ECHO, 0, 0, 1, payload)
     local ok, serr = s:sendto(pkt, ip, 0)
     if not ok then
         s:close()
@@ -72,13 +75,12 @@ local function ping(host, opts, v6)
     s:close()
     if not data then return nil, recv_err end
 
-    if #data < 1 then return nil, 'malformed icmp packet' end
-    local typ = data:byte(1)
-    if typ ~= (v6 and ICMPV6_ECHO_REPLY or ICMP_ECHOREPLY) then
-        return nil, 'unexpected type ICMP ' .. typ
+    local reply, perr = (v6 and packet.from_icmp6 or packet.from_icmp)(data)
+    if not reply then return nil, perr end
+    if reply.type ~= (v6 and ICMPV6_ECHO_REPLY or ICMP_ECHOREPLY) then
+        return nil, 'unexpected type ICMP ' .. reply.type
     end
-    if #data < 8 then return nil, 'malformed icmp packet' end
-    local rid = string.unpack('>I2', data, 5)
+    local rid = reply.id
     if rid ~= id then
         return nil, string.format('unexpected icmp id: got %d, expected %d', rid, id)
     end

@@ -81,6 +81,8 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     add(lua, &preload, "eco.internal.nl80211", eco_nl80211::open_internal)?;
     #[cfg(feature = "eco-net")]
     add(lua, &preload, "eco.net", eco_net::open)?;
+    #[cfg(feature = "eco-packet")]
+    add(lua, &preload, "eco.packet", eco_packet::open)?;
     #[cfg(feature = "eco-netlink")]
     add(lua, &preload, "eco.nl", eco_netlink::open)?;
     #[cfg(feature = "eco-netlink")]
