@@ -30,7 +30,7 @@ eco_space:=$(empty) $(empty)
 
 # $(1): crate, $(2): features
 define Eco/Cargo/Cdylib
-	cd $(PKG_BUILD_DIR) && $(CARGO_PKG_VARS) cargo rustc $(CARGO_PKG_ARGS) -p $(1) --lib \
+	cd $(PKG_BUILD_DIR) && $(CARGO_PKG_VARS) UCI_DIR=$(STAGING_DIR)/usr cargo rustc $(CARGO_PKG_ARGS) -p $(1) --lib \
 		--crate-type cdylib --profile module --features $(2) --target $(RUSTC_TARGET_ARCH)
 endef
 

@@ -21,6 +21,8 @@ pub use eco_http;
 pub use eco_log;
 #[cfg(feature = "eco-mqtt")]
 pub use eco_mqtt;
+#[cfg(feature = "eco-uci")]
+pub use eco_uci;
 pub use eco_sched;
 #[cfg(feature = "eco-shared")]
 pub use eco_shared;

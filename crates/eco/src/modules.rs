@@ -77,5 +77,7 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     add(lua, &preload, "eco.mqtt", eco_mqtt::open)?;
     #[cfg(feature = "eco-net")]
     add(lua, &preload, "eco.net", eco_net::open)?;
+    #[cfg(feature = "eco-uci")]
+    add(lua, &preload, "eco.uci", eco_uci::open)?;
     Ok(())
 }
