@@ -296,6 +296,28 @@ T.go(function()
     T.same({ true }, c:revert('demo'))
     T.eq(c:get('demo', 's1', 'foo'), 'bar')
 
+    -- changing the package inside foreach/each: deleting the current section visits every
+    -- section; sets are seen; nothing is visited twice
+    local conf3 = T.tmpdir()
+    write(conf3 .. '/m', "config r 'a'\nconfig x 'b'\nconfig r 'c'\nconfig r 'd'\nconfig x 'e'\n")
+    local mc = uci.cursor(conf3, save)
+    seen = {}
+    T.eq(mc:foreach('m', 'r', function(s)
+        seen[#seen + 1] = s['.name'] .. s['.index']
+        T.eq(mc:delete('m', s['.name']), true)
+    end), true)
+    T.eq(table.concat(seen, ','), 'a0,c1,d1')
+    T.eq(names(mc:each('m')), 'b,e')
+    seen = {}
+    for s in mc:each('m') do
+        seen[#seen + 1] = s['.name']
+        T.eq(mc:set('m', s['.name'], 'seen', '1'), true)
+        if s['.name'] == 'b' then T.eq(mc:set('m', 'z', 'x'), true) end
+    end
+    T.eq(table.concat(seen, ','), 'b,e,z')
+    T.eq(mc:get('m', 'e', 'seen'), '1')
+    mc:close()
+
     -- 14. close
     c:close()
     c:close()

@@ -26,10 +26,11 @@ function M.foreach(c, pkg, typ, cb)
         return false
     end
     while s do
+        local name = s['.name']
         if cb(s) == false then
             break
         end
-        s, i = section(c, pkg, typ, i)
+        s, i = section(c, pkg, typ, i, name)
     end
     return true
 end
@@ -43,17 +44,17 @@ function M.each(c, pkg, typ)
     if typ ~= nil and type(typ) ~= 'string' and type(typ) ~= 'number' then
         error(string.format("bad argument #2 to 'each' (string expected, got %s)", type(typ)), 2)
     end
-    local i = 0
+    local i, last = 0, nil
     return function()
         if not i then
             return nil
         end
-        local s, n = section(c, pkg, typ, i)
+        local s, n = section(c, pkg, typ, i, last)
         if not s then
             i = nil
             return nil
         end
-        i = n
+        i, last = n, s['.name']
         return s
     end
 end

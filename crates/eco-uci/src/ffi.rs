@@ -11,8 +11,6 @@
 //! Error strings: `"uci: <text>"` with libuci's texts; parse errors of config files add
 //! ` (<reason>) at line <n>, byte <m>` (libuci's `uci_get_errorstr`, used only for those: for
 //! other codes it could repeat a stale parse position from its static buffer).
-#![allow(unsafe_code)]
-
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
@@ -163,18 +161,14 @@ pub enum Value<'a> {
 }
 
 impl<'a> Package<'a> {
-    pub fn name(&self) -> &'a [u8] {
-        // SAFETY: the element name is a live C string while the package is (borrowed for 'a).
-        unsafe { bytes(self.0.e.name) }
-    }
-
     pub fn sections(&self) -> impl Iterator<Item = Section<'a>> {
         // SAFETY: the section list of a live package, unmodifiable while 'a lasts.
-        unsafe { Elems::new(&self.0.sections) }
-            // SAFETY: the elements of a package's section list are `uci_section`s (first field).
-            .map(|e| {
-                Section(unsafe { &*(e as *const sys::uci_element as *const sys::uci_section) })
-            })
+        unsafe { Elems::new(&self.0.sections) }.map(|e| {
+            // SAFETY: the elements of a package's section list are `uci_section`s (the
+            // element is their first field), alive for 'a.
+            let s = unsafe { &*(e as *const sys::uci_element as *const sys::uci_section) };
+            Section(s)
+        })
     }
 }
 
@@ -195,9 +189,12 @@ impl<'a> Section<'a> {
 
     pub fn options(&self) -> impl Iterator<Item = Opt<'a>> {
         // SAFETY: the option list of a live section.
-        unsafe { Elems::new(&self.0.options) }
-            // SAFETY: the elements of a section's option list are `uci_option`s (first field).
-            .map(|e| Opt(unsafe { &*(e as *const sys::uci_element as *const sys::uci_option) }))
+        unsafe { Elems::new(&self.0.options) }.map(|e| {
+            // SAFETY: the elements of a section's option list are `uci_option`s (the element
+            // is their first field), alive for 'a.
+            let o = unsafe { &*(e as *const sys::uci_element as *const sys::uci_option) };
+            Opt(o)
+        })
     }
 }
 
@@ -214,8 +211,14 @@ impl<'a> Opt<'a> {
             UCI_TYPE_LIST => {
                 // SAFETY: a list option holds `v.list`, a live list of item elements.
                 let items = unsafe { Elems::new(&self.0.v.list) };
-                // SAFETY: item elements carry their value as the element name.
-                Value::List(items.map(|e| unsafe { bytes(e.name) }).collect())
+                Value::List(
+                    items
+                        .map(|e| {
+                            // SAFETY: item elements carry their value as the element name.
+                            unsafe { bytes(e.name) }
+                        })
+                        .collect(),
+                )
             }
             _ => Value::Other,
         }
@@ -296,6 +299,22 @@ pub enum PkgCmd {
 /// An owned libuci context (`uci_alloc_context`), freed on drop.
 pub struct Context {
     ctx: NonNull<sys::uci_context>,
+    /// Bumped by every method that may change the loaded data (load, unload, set, ...).
+    epoch: u64,
+    /// Where the last `section_from` stopped, valid while `epoch` is unchanged: section walks
+    /// of `foreach`/`each` continue from there instead of from the head (O(n) instead of
+    /// O(n^2) over a package).
+    walk: Option<Walk>,
+}
+
+#[derive(Clone, Copy)]
+struct Walk {
+    epoch: u64,
+    pkg: *const sys::uci_package,
+    /// position of `node` in the package's section list
+    idx: usize,
+    /// a node of that list (or its head, at the end)
+    node: *const sys::uci_list,
 }
 
 impl Drop for Context {
@@ -311,7 +330,17 @@ impl Context {
     pub fn new() -> Option<Context> {
         // SAFETY: plain allocation call, no preconditions.
         let p = unsafe { sys::uci_alloc_context() };
-        NonNull::new(p).map(|ctx| Context { ctx })
+        NonNull::new(p).map(|ctx| Context {
+            ctx,
+            epoch: 0,
+            walk: None,
+        })
+    }
+
+    /// Marks the loaded data as possibly changed (drops the walk position).
+    fn touch(&mut self) {
+        self.epoch += 1;
+        self.walk = None;
     }
 
     fn raw(&self) -> *mut sys::uci_context {
@@ -420,12 +449,6 @@ impl Context {
         .map(|e| e as *const sys::uci_element as *mut sys::uci_package)
     }
 
-    /// The loaded package `name` as a view.
-    pub fn package(&self, name: &[u8]) -> Option<Package<'_>> {
-        // SAFETY: a package of the root list, alive while self is borrowed.
-        self.find_loaded(name).map(|p| Package(unsafe { &*p }))
-    }
-
     /// Loads `name` (confdir file plus saved deltas) unless it is loaded.
     fn find_package(&mut self, name: &[u8], autoload: bool) -> Res<Option<*mut sys::uci_package>> {
         if let Some(p) = self.find_loaded(name) {
@@ -435,6 +458,7 @@ impl Context {
             return Ok(None);
         }
         let n = cbuf(name)?;
+        self.touch();
         let mut p: *mut sys::uci_package = ptr::null_mut();
         // SAFETY: valid context and name; `p` receives the loaded package (owned by ctx).
         let rc = unsafe { sys::uci_load(self.raw(), n.as_ptr().cast(), &mut p) };
@@ -443,13 +467,6 @@ impl Context {
             return Err(self.last_error());
         }
         Ok(Some(p))
-    }
-
-    /// Ensures `name` is loaded (loads it if needed); a view of it.
-    pub fn ensure(&mut self, name: &[u8]) -> Res<Package<'_>> {
-        let p = self.find_package(name, true)?.ok_or_else(Error::inval)?;
-        // SAFETY: a live package owned by the context, borrowed with self.
-        Ok(Package(unsafe { &*p }))
     }
 
     /// `load`: unloads `name` if loaded, then loads it.
@@ -461,6 +478,7 @@ impl Context {
     /// `unload`: `None` when not loaded.
     pub fn unload(&mut self, name: &[u8]) -> Option<Res<()>> {
         let p = self.find_loaded(name)?;
+        self.touch();
         // SAFETY: a package of this context; no view borrows it (`&mut self`).
         let rc = unsafe { sys::uci_unload(self.raw(), p) };
         Some(self.check(rc))
@@ -555,6 +573,7 @@ impl Context {
 
     /// `add(pkg, type)`: a new anonymous section; its generated name.
     pub fn add(&mut self, package: &[u8], type_: &[u8]) -> Res<Vec<u8>> {
+        self.touch();
         let p = self.find_package(package, true)?.ok_or_else(Error::inval)?;
         let t = cbuf(type_)?;
         let mut s: *mut sys::uci_section = ptr::null_mut();
@@ -615,6 +634,7 @@ impl Context {
 
     /// `set`.
     pub fn set(&mut self, path: Path<'_>, arg: Arg<'_>) -> Res<()> {
+        self.touch();
         let mut l = self.lookup_args(path)?;
         let mut list: Option<&[&[u8]]> = None;
         match arg {
@@ -678,6 +698,7 @@ impl Context {
 
     /// `rename`.
     pub fn rename(&mut self, path: Path<'_>, arg: Arg<'_>) -> Res<()> {
+        self.touch();
         let mut l = self.lookup_args(path)?;
         match arg {
             Arg::Dotted => {}
@@ -701,6 +722,7 @@ impl Context {
 
     /// `reorder`.
     pub fn reorder(&mut self, path: Path<'_>, arg: Arg<'_>) -> Res<()> {
+        self.touch();
         let mut l = self.lookup_args(path)?;
         match arg {
             Arg::Dotted => {
@@ -725,6 +747,7 @@ impl Context {
 
     /// `delete`.
     pub fn delete(&mut self, path: Path<'_>) -> Res<()> {
+        self.touch();
         let mut l = self.lookup_args(path)?;
         // SAFETY: a looked-up ptr of this context whose strings live in `l`.
         let rc = unsafe { sys::uci_delete(self.raw(), &mut l.ptr) };
@@ -734,6 +757,7 @@ impl Context {
     /// `save`, `commit`, `revert` of the package named by `path` (and for revert, the
     /// section/option it names).
     pub fn package_cmd(&mut self, path: Path<'_>, cmd: PkgCmd) -> Res<()> {
+        self.touch();
         let mut l = self.lookup_args(path)?;
         self.lookup_ptr(&mut l, None);
         let p = l.ptr.p;
@@ -759,9 +783,77 @@ impl Context {
         self.check(rc)
     }
 
+    /// The next section of a walk over package `name` (loaded if needed), of type `type_` when
+    /// given, with its position: the first at position >= `from`, or, when `after` names the
+    /// section the walk returned last, the first after it (if the data changed since, e.g. a
+    /// callback deleted sections, `after` is searched by name; when it is gone the walk goes
+    /// on at its old position `from - 1`, like libuci's `uci_foreach_element_safe`).
+    pub fn section_from(
+        &mut self,
+        name: &[u8],
+        type_: Option<&[u8]>,
+        from: usize,
+        after: Option<&[u8]>,
+    ) -> Res<Option<(Section<'_>, usize)>> {
+        let p = self.find_package(name, true)?.ok_or_else(Error::inval)? as *const sys::uci_package;
+        // SAFETY: `p` is a live package of this context.
+        let head: *const sys::uci_list = unsafe { &(*p).sections };
+        let (mut node, mut idx, from) = match self.walk {
+            Some(w) if w.epoch == self.epoch && ptr::eq(w.pkg, p) && w.idx == from => {
+                (w.node, w.idx, from)
+            }
+            _ => {
+                let from = match after {
+                    None => from,
+                    Some(a) => {
+                        // SAFETY: a live package, borrowed only for this search.
+                        let found = Package(unsafe { &*p })
+                            .sections()
+                            .position(|s| s.name() == a);
+                        match found {
+                            Some(k) => k + 1,
+                            None => from.saturating_sub(1),
+                        }
+                    }
+                };
+                // SAFETY: the head of a live list.
+                (unsafe { (*head).next } as *const sys::uci_list, 0, from)
+            }
+        };
+        while !ptr::eq(node, head) {
+            // SAFETY: a node of the live section list that is not the head is the first field
+            // of a `uci_section` (its element's list node); nothing changed since the walk
+            // position was recorded (same epoch).
+            let sec = unsafe { &*(node as *const sys::uci_section) };
+            // SAFETY: as above.
+            node = unsafe { (*node).next };
+            idx += 1;
+            if idx - 1 < from {
+                continue;
+            }
+            let s = Section(sec);
+            if type_.is_some_and(|t| s.type_() != t) {
+                continue;
+            }
+            self.walk = Some(Walk {
+                epoch: self.epoch,
+                pkg: p,
+                idx,
+                node,
+            });
+            // SAFETY: a live section borrowed with self.
+            return Ok(Some((
+                Section(unsafe { &*(sec as *const sys::uci_section) }),
+                idx - 1,
+            )));
+        }
+        Ok(None)
+    }
+
     /// `changes(pkg)`: the saved and pending deltas of `pkg` (loaded for the call if it
     /// was not, then unloaded again). `None` when the package cannot be loaded.
     pub fn changes(&mut self, name: &[u8]) -> Option<Vec<Change>> {
+        self.touch();
         let (p, autoload) = match self.find_package(name, false) {
             Ok(Some(p)) => (p, false),
             _ => match self.find_package(name, true) {
@@ -830,6 +922,62 @@ mod tests {
         assert!(!valid_name(b""));
         assert!(!valid_name(b"a b"));
         assert!(!valid_name(b"a.b"));
+    }
+
+    fn parts<'a>(p: &'a [u8], s: Option<&'a [u8]>, o: Option<&'a [u8]>) -> Path<'a> {
+        Path::Parts {
+            package: p,
+            section: s,
+            option: o,
+        }
+    }
+
+    #[test]
+    fn context_roundtrip() {
+        let dir = std::env::temp_dir().join(format!("eco-uci-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("c")).unwrap();
+        std::fs::write(dir.join("c/p"), "config t 's'\n\toption o 'v'\n").unwrap();
+        let mut c = Context::new().unwrap();
+        c.set_confdir(dir.join("c").to_str().unwrap().as_bytes())
+            .unwrap();
+        c.set_savedir(dir.join("s").to_str().unwrap().as_bytes())
+            .unwrap();
+        match c.get(parts(b"p", Some(b"s"), Some(b"o")), false) {
+            Ok(Found::Option(o)) => assert!(matches!(o.value(), Value::Str(b"v"))),
+            _ => panic!("get"),
+        }
+        assert_eq!(
+            c.get(parts(b"p", Some(b"s"), Some(b"x")), false).err(),
+            Some(Error::code(UCI_ERR_NOTFOUND))
+        );
+        assert_eq!(c.get(Path::Dotted(b"p"), false).err(), Some(Error::inval()));
+        c.set(
+            parts(b"p", Some(b"s"), Some(b"l")),
+            Arg::List(&[b"a", b"b"]),
+        )
+        .unwrap();
+        let sid = c.add(b"p", b"t").unwrap();
+        assert!(sid.starts_with(b"cfg"));
+        let (sec, i) = c.section_from(b"p", Some(b"t"), 1, None).unwrap().unwrap();
+        assert_eq!((sec.name(), i), (&sid[..], 1));
+        c.package_cmd(Path::Dotted(b"p"), PkgCmd::Commit).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("c/p")).unwrap(),
+            "\nconfig t 's'\n\toption o 'v'\n\tlist l 'a'\n\tlist l 'b'\n\nconfig t\n\n"
+        );
+        assert_eq!(c.load(b"nope").err(), Some(Error::code(UCI_ERR_NOTFOUND)));
+        std::fs::write(dir.join("c/bad"), "config a 'b\n").unwrap();
+        assert_eq!(
+            c.load(b"bad").err().map(|e| e.msg),
+            Some("uci: Parse error (EOF with unterminated ') at line 1, byte 12".to_string())
+        );
+        assert_eq!(
+            c.list_configs().unwrap(),
+            vec![b"bad".to_vec(), b"p".to_vec()]
+        );
+        drop(c);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -241,29 +241,25 @@ fn package_cmd(lua: &Lua, c: &mut Cursor, a: Args, cmd: PkgCmd) -> Result<MultiV
     status(lua, r)
 }
 
-/// `_section(pkg, type, i)`: the first section at position >= i (of `type` when not nil) as a
-/// section table and the position after it; nil at the end; false when the package cannot be
-/// loaded.
+/// `_section(pkg, type, i[, last])`: the next section of a walk (of `type` when not nil; after
+/// the section named `last`, which was at position i - 1) as a section table and the position
+/// after it; nil at the end; false when the package cannot be loaded.
 fn section_at(lua: &Lua, c: &mut Cursor, a: Args) -> Result<MultiValue> {
     let ctx = c.ctx()?;
     let pkg = arg_str(lua, &a, 1)?;
     let ty = a.opt_string(lua, 2)?;
     let from = a.integer(3)?.max(0) as usize;
-    let p = match ctx.ensure(&pkg.as_bytes()) {
-        Ok(p) => p,
-        Err(_) => return Ok(mv(vec![Value::Boolean(false)])),
-    };
+    let after = a.opt_string(lua, 4)?;
+    let after = after.as_ref().map(|t| t.as_bytes());
     let ty = ty.as_ref().map(|t| t.as_bytes());
-    for (i, sec) in p.sections().enumerate().skip(from) {
-        if let Some(t) = &ty {
-            if sec.type_() != &t[..] {
-                continue;
-            }
+    match ctx.section_from(&pkg.as_bytes(), ty.as_deref(), from, after.as_deref()) {
+        Err(_) => Ok(mv(vec![Value::Boolean(false)])),
+        Ok(None) => Ok(mv(vec![Value::Nil])),
+        Ok(Some((sec, i))) => {
+            let t = push_section(lua, sec, Some(i))?;
+            Ok(mv(vec![Value::Table(t), Value::Integer(i as i64 + 1)]))
         }
-        let t = push_section(lua, sec, Some(i))?;
-        return Ok(mv(vec![Value::Table(t), Value::Integer(i as i64 + 1)]));
     }
-    Ok(mv(vec![Value::Nil]))
 }
 
 fn changes_of(lua: &Lua, ctx: &mut Context, t: &Table, pkg: &[u8]) -> Result<()> {
