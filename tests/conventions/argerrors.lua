@@ -9,6 +9,7 @@ local MODULES = {
     'eco.hash.md5', 'eco.hash.sha1', 'eco.hash.sha256', 'eco.hash.hmac',
     'eco.encoding.base64', 'eco.encoding.hex', 'eco.shared', 'eco.ssl', 'eco.dns',
     'eco.http.url', 'eco.http.client', 'eco.http.server', 'eco.websocket', 'eco.mqtt', 'eco.net',
+    'eco.uci',
 }
 
 -- Not called at all: they act on the process or the scheduler whatever their arguments.
@@ -182,6 +183,9 @@ local OBJECTS = {
     { 'waitgroup', function() return require 'eco.sync'.waitgroup() end },
     { 'channel', function() return require 'eco.channel'.new(4) end },
     { 'mqtt client', function() return require 'eco.mqtt'.new() end },
+    { 'uci cursor', function() return require 'eco.uci'.cursor('/nonexistent-eco-uci', '/nonexistent-eco-uci') end,
+        'load unload get get_all add set rename reorder delete save commit revert changes _section '
+            .. 'get_confdir get_savedir set_confdir set_savedir add_delta list_configs close foreach each' },
 }
 
 -- Methods not called (reason given): they would park the test coroutine or act on the process.
@@ -217,6 +221,8 @@ local METHOD_SOFT = {
     ['cond:signal'] = 'spec/sync.md 1: any value is handed to the waiter',
     ['mutex:lock'] = 'takes a free mutex at once; the timeout only bounds a wait (eco.sync Lua part)',
     ['mqtt client:set'] = 'spec/mqtt.md 3-4: unknown option names are accepted and stored untouched',
+    ['uci cursor:get_confdir'] = 'takes no arguments', ['uci cursor:get_savedir'] = 'takes no arguments',
+    ['uci cursor:list_configs'] = 'takes no arguments (false, msg: no confdir)',
 }
 
 local function listed(t, what, m)

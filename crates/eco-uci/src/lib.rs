@@ -232,11 +232,11 @@ fn reorder(lua: &Lua, c: &mut Cursor, a: Args) -> Result<MultiValue> {
 
 fn package_cmd(lua: &Lua, c: &mut Cursor, a: Args, cmd: PkgCmd) -> Result<MultiValue> {
     let ctx = c.ctx()?;
+    let loc = Loc::read(lua, &a)?;
     if cmd != PkgCmd::Revert && a.len() > 1 {
         // The reference returns the previous error state here; docs/uci.md: invalid argument.
         return status(lua, Err(ffi::Error::inval()));
     }
-    let loc = Loc::read(lua, &a)?;
     let r = loc.with(|p| ctx.package_cmd(p, cmd));
     status(lua, r)
 }
