@@ -44,7 +44,9 @@ local function best(runs, fn)
 end
 
 local function report(name, secs, unit)
-    time.sleep(0) -- let the loop run between figures (the eco interpreter's watchdog)
+    if coroutine.isyieldable() then
+        time.sleep(0) -- let the loop run between figures (the eco interpreter's watchdog)
+    end
     if unit == 'us' then
         print(string.format('%s %.2f us', name, secs * 1e6))
     else
