@@ -54,11 +54,12 @@ local function report(name, secs, unit)
     end
 end
 
-report('uci_load_get', best(20, function()
+local t_get = best(20, function()
     local c = uci.cursor(conf, save)
     assert(c:get('fw', 'r500', 'proto') == 'tcp')
     c:close()
-end))
+end)
+report('uci_load_get', t_get)
 
 local t_all = best(20, function()
     local c = uci.cursor(conf, save)
@@ -95,6 +96,7 @@ local t_base = best(20, function()
     assert(all.r1000.port[2] == '3000')
 end)
 report('lua_parse_baseline', t_base)
+print(string.format('uci_load_get_vs_baseline %.2f ratio', t_get / t_base))
 print(string.format('uci_load_get_all_vs_baseline %.2f ratio', t_all / t_base))
 
 local c = uci.cursor(conf, save)
