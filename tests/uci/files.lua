@@ -174,6 +174,24 @@ T.go(function()
         m:close()
     end
 
+    -- section types libuci's writer cannot write back (it writes types unquoted): refused
+    local tq = "config 'a#b' 'x'\n\toption o 'v'\n"
+    write(conf .. '/types', tq)
+    local tc = uci.cursor(conf, save)
+    T.same({ 'a#b', 'x' }, tc:get('types', 'x'))
+    T.eq(tc:set('types', 'x', 'o', 'w'), true)
+    T.same({ false, 'uci: Invalid argument' }, tc:commit('types'))
+    T.eq(read(conf .. '/types'), tq, 'file untouched by a refused commit')
+    T.eq(tc:revert('types'), true)
+    for _, ty in ipairs({ '#t', 'a;b', "it's", 'q"', 'back\\slash' }) do
+        T.same({ nil, 'uci: Invalid argument' }, tc:add('fw', ty))
+        T.same({ false, 'uci: Invalid argument' }, tc:set('fw', 'newsec', ty))
+        T.same({ false, 'uci: Invalid argument' }, tc:set('fw', 'system', ty))
+    end
+    T.same({ false, 'uci: Invalid argument' }, tc:set('fw.newsec=a#b'))
+    T.same({ nil, 'uci: Invalid argument' }, tc:get('fw', 'newsec'))
+    tc:close()
+
     -- a malformed delta line is skipped, the others apply
     write(save .. '/fw', "fw.system.host='d1'\nthis is not a delta\nfw.system.zone='z'\n")
     local c6 = uci.cursor(conf, save)

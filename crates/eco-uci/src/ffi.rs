@@ -91,6 +91,13 @@ pub fn valid_name(b: &[u8]) -> bool {
     !b.is_empty() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
+/// Whether libuci's writer can write section type `t` back: it writes types unquoted, so a type
+/// holding `#`, `;`, a quote or a backslash (all accepted by libuci's own type check) would make
+/// the committed file unparsable or change it. docs/uci.md: such types are refused.
+pub fn writable_type(t: &[u8]) -> bool {
+    !t.iter().any(|c| b"#;'\"\\".contains(c))
+}
+
 /// The bytes of a C string owned by libuci (empty for NULL).
 ///
 /// # Safety
@@ -575,6 +582,9 @@ impl Context {
     pub fn add(&mut self, package: &[u8], type_: &[u8]) -> Res<Vec<u8>> {
         self.touch();
         let p = self.find_package(package, true)?.ok_or_else(Error::inval)?;
+        if !writable_type(type_) {
+            return Err(Error::inval());
+        }
         let t = cbuf(type_)?;
         let mut s: *mut sys::uci_section = ptr::null_mut();
         // SAFETY: a live package of this context, NUL-terminated type; `s` receives the
@@ -661,6 +671,10 @@ impl Context {
             return Err(Error::inval());
         }
         Self::check_new_names(&l, path)?;
+        // SAFETY: value is a NUL-terminated string kept in `l` or the path buffer.
+        if l.ptr.option.is_null() && !writable_type(unsafe { bytes(l.ptr.value) }) {
+            return Err(Error::inval());
+        }
         let raw = self.raw();
         match list {
             None => {
@@ -763,6 +777,15 @@ impl Context {
         let p = l.ptr.p;
         if p.is_null() {
             return Err(Error::code(UCI_ERR_NOTFOUND));
+        }
+        if cmd == PkgCmd::Commit {
+            // SAFETY: a live package of this context, only read here.
+            let types_ok = Package(unsafe { &*p })
+                .sections()
+                .all(|s| writable_type(s.type_()));
+            if !types_ok {
+                return Err(Error::inval());
+            }
         }
         let raw = self.raw();
         let rc = match cmd {
