@@ -21,8 +21,6 @@ pub use eco_http;
 pub use eco_log;
 #[cfg(feature = "eco-mqtt")]
 pub use eco_mqtt;
-#[cfg(feature = "eco-uci")]
-pub use eco_uci;
 pub use eco_sched;
 #[cfg(feature = "eco-shared")]
 pub use eco_shared;
@@ -36,5 +34,7 @@ pub use eco_sync;
 pub use eco_sys;
 #[cfg(feature = "eco-time")]
 pub use eco_time;
+#[cfg(feature = "eco-uci")]
+pub use eco_uci;
 #[cfg(feature = "eco-websocket")]
 pub use eco_websocket;
