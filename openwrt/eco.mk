@@ -28,9 +28,11 @@ eco_lib=lib$(subst -,_,$(1)).so
 eco_comma:=,
 eco_space:=$(empty) $(empty)
 
-# $(1): crate, $(2): features
+# $(1): crate, $(2): features. UCI_DIR: eco-uci's libuci-sys links the system libuci from the
+# staging dir (headers in $(STAGING_DIR)/usr/include, libuci.so in .../usr/lib) instead of building
+# the libuci it vendors; host needs libclang for its bindgen step (docs/uci.md).
 define Eco/Cargo/Cdylib
-	cd $(PKG_BUILD_DIR) && $(CARGO_PKG_VARS) cargo rustc $(CARGO_PKG_ARGS) -p $(1) --lib \
+	cd $(PKG_BUILD_DIR) && $(CARGO_PKG_VARS) UCI_DIR=$(STAGING_DIR)/usr cargo rustc $(CARGO_PKG_ARGS) -p $(1) --lib \
 		--crate-type cdylib --profile module --features $(2) --target $(RUSTC_TARGET_ARCH)
 endef
 

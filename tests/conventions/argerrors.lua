@@ -12,6 +12,7 @@ local MODULES = {
     'eco.termios',
     'eco.nl', 'eco.internal.nl', 'eco.genl', 'eco.rtnl', 'eco.ip',
     'eco.packet',
+    'eco.uci',
 }
 
 -- Not called at all: they act on the process or the scheduler whatever their arguments.
@@ -208,6 +209,9 @@ local OBJECTS = {
     { 'nlmsg_ker', function() return require 'eco.nl'.nlmsg_ker(require 'eco.nl'.nlmsg(16, 0):binary()) end,
         'next payload parse_attr parse_error' },
     { 'netlink socket', function() return assert(require 'eco.nl'.open(0)) end },
+    { 'uci cursor', function() return require 'eco.uci'.cursor('/nonexistent-eco-uci', '/nonexistent-eco-uci') end,
+        'load unload get get_all add set rename reorder delete save commit revert changes _section '
+            .. 'get_confdir get_savedir set_confdir set_savedir add_delta list_configs close foreach each' },
 }
 
 -- Methods not called (reason given): they would park the test coroutine or act on the process.
@@ -248,6 +252,8 @@ local METHOD_SOFT = {
     ['*:binary'] = 'takes no arguments', ['*:put_attr_nest_end'] = 'takes no arguments',
     ['*:next'] = 'takes no arguments', ['*:payload'] = 'takes no arguments',
     ['*:parse_error'] = 'takes no arguments',
+    ['uci cursor:get_confdir'] = 'takes no arguments', ['uci cursor:get_savedir'] = 'takes no arguments',
+    ['uci cursor:list_configs'] = 'takes no arguments (false, msg: no confdir)',
 }
 
 local function listed(t, what, m)

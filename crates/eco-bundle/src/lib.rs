@@ -44,5 +44,7 @@ pub use eco_termios;
 pub use eco_time;
 #[cfg(feature = "eco-ubus")]
 pub use eco_ubus;
+#[cfg(feature = "eco-uci")]
+pub use eco_uci;
 #[cfg(feature = "eco-websocket")]
 pub use eco_websocket;

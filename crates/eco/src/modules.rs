@@ -95,6 +95,8 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     add(lua, &preload, "eco.ip", eco_netlink::open_ip)?;
     #[cfg(feature = "eco-ubus")]
     add(lua, &preload, "eco.ubus", eco_ubus::open)?;
+    #[cfg(feature = "eco-uci")]
+    add(lua, &preload, "eco.uci", eco_uci::open)?;
     #[cfg(feature = "eco-termios")]
     add(lua, &preload, "eco.termios", eco_termios::open)?;
     Ok(())
