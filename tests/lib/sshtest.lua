@@ -81,6 +81,7 @@ function S.start(extra)
         'MaxStartups 100',
         'MaxSessions 100',
         'LogLevel VERBOSE',
+        'Subsystem sftp internal-sftp',
         extra or '',
         'Match User ' .. S.NOPW_USER,
         '    PasswordAuthentication no',

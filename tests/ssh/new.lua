@@ -86,6 +86,12 @@ T.go(function()
     -- the password is required when the server offers password authentication
     T.raises('bad argument #4', ssh.new, '127.0.0.1', srv.port, S.USER)
 
+    -- 5: the auth-list query fails (a user name the library refuses): its message, the socket
+    -- closed
+    s, err = ssh.new('127.0.0.1', srv.port, 'a\0b', 'p')
+    T.eq(s, nil)
+    T.ok(type(err) == 'string' and err:find('nul'), 'auth list error: ' .. tostring(err))
+
     -- a good login
     s, err = ssh.new('127.0.0.1', srv.port, S.USER, S.PASSWORD)
     T.ok(s, err)

@@ -50,6 +50,8 @@ local function wait(self, dirs, until_)
         return true, ok == true
     end
     local ev = dirs == 1 and READ or dirs == 2 and WRITE or (READ | WRITE)
+    -- the answer we wait for is acknowledged at once (else sshd's next write can stall 40 ms)
+    if ev ~= WRITE then self.native:quickack() end
     self.waiting = true
     local ok, err = self.io:wait(ev, left)
     self.waiting = false
@@ -362,8 +364,10 @@ function M.new(ipaddr, port, username, password)
         return nil, 'invalid ipaddr: ' .. ipaddr
     end
 
+    -- no Nagle delay: SSH sends many small packets and waits for the answers (as OpenSSH does)
     local sock, err = socket.connect_tcp(ipaddr, port)
     if not sock then return nil, err end
+    sock:setoption('tcp_nodelay', true)
     local fd = sock:getfd()
     local ns
     ns, err = native.session(fd)

@@ -105,9 +105,19 @@ struct Chan {
 struct NativeSession {
     sess: Option<Session>,
     chans: Vec<Option<Chan>>,
+    fd: RawFd,
 }
 
 const TNAME: &str = "ssh session";
+
+/// Asks the kernel to acknowledge the next segments at once. sshd sends many answers as two small
+/// writes and, outside interactive sessions, with Nagle's algorithm on: its second write waits
+/// for our ACK, which Linux delays by 40 ms after we sent something (an `exec` took 50 ms
+/// instead of a few). Linux leaves quick-ack mode again by itself when we send, so Lua sets it
+/// before each wait for inbound data (`quickack`).
+fn quickack(fd: RawFd) {
+    let _ = rustix::net::sockopt::set_tcp_quickack(eco_abi::borrow_fd(fd), true);
+}
 
 impl NativeSession {
     fn sess(&self) -> std::result::Result<&Session, mlua::Error> {
@@ -262,6 +272,18 @@ fn register_session(lua: &Lua) -> Result<()> {
             ret(lua, from_ssh(s, r), |()| vals(vec![Value::Boolean(true)]))
         },
     )?;
+    // cipher() -> the negotiated client-to-server cipher (for benchmarks and diagnostics)
+    let cipher = eco_util::method(lua, TNAME, |_, this: &S, ()| {
+        Ok(this
+            .sess
+            .as_ref()
+            .and_then(|s| s.methods(ssh2::MethodType::CryptCs))
+            .map(str::to_string))
+    })?;
+    let quick_ack = eco_util::method(lua, TNAME, |_, this: &S, ()| {
+        quickack(this.fd);
+        Ok(())
+    })?;
     let close_channels = eco_util::method_mut(lua, TNAME, |lua, this: &mut S, ()| {
         let st = this.close_channels();
         ret(lua, st, |()| vals(vec![Value::Boolean(true)]))
@@ -409,6 +431,8 @@ fn register_session(lua: &Lua) -> Result<()> {
         r.add_field("authenticated", authenticated);
         r.add_field("disconnect", disconnect);
         r.add_field("close_channels", close_channels);
+        r.add_field("cipher", cipher);
+        r.add_field("quickack", quick_ack);
         r.add_field("free", free);
         r.add_field("freed", freed);
         r.add_field("open_channels", open_channels);
@@ -448,6 +472,7 @@ fn native(lua: &Lua) -> Result<Table> {
             let ud = lua.create_any_userdata(NativeSession {
                 sess: Some(s),
                 chans: Vec::new(),
+                fd,
             })?;
             vals(vec![Value::UserData(ud)])
         })?,
