@@ -293,9 +293,12 @@ fn register_session(lua: &Lua) -> Result<()> {
         Ok(())
     })?;
     let freed = eco_util::method(lua, TNAME, |_, this: &S, ()| Ok(this.sess.is_none()))?;
-    let open_channels = eco_util::method(lua, TNAME, |_, this: &S, ()| {
-        Ok(this.open_channels() as i64)
-    })?;
+    let open_channels =
+        eco_util::method(
+            lua,
+            TNAME,
+            |_, this: &S, ()| Ok(this.open_channels() as i64),
+        )?;
     // channel() -> id
     let channel = eco_util::method_mut(lua, TNAME, |lua, this: &mut S, ()| {
         let s = this.sess()?.clone();
@@ -321,7 +324,12 @@ fn register_session(lua: &Lua) -> Result<()> {
         |lua, this: &mut S, (path, mode, size): (LuaString, i64, i64)| {
             let s = this.sess()?.clone();
             let p = path.to_str()?.to_string();
-            let r = s.scp_send(Path::new(&p), (mode & 0o777) as i32, size.max(0) as u64, None);
+            let r = s.scp_send(
+                Path::new(&p),
+                (mode & 0o777) as i32,
+                size.max(0) as u64,
+                None,
+            );
             ret(lua, from_ssh(&s, r), |ch| {
                 vals(vec![Value::Integer(this.add(ch))])
             })
@@ -502,13 +510,114 @@ fn native(lua: &Lua) -> Result<Table> {
 
 pub fn open(lua: &Lua) -> Result<Value> {
     let n = native(lua)?;
-    lua.load(LUA_SOURCE.text())
-        .set_name("@eco/ssh.lua")
-        .call(n)
+    lua.load(LUA_SOURCE.text()).set_name("@eco/ssh.lua").call(n)
 }
 
 #[cfg(feature = "module")]
 #[mlua::lua_module(name = "eco_ssh")]
 fn eco_ssh(lua: &Lua) -> Result<Value> {
     open(lua)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::os::unix::net::UnixStream;
+
+    /// A reader giving scripted results.
+    struct Script(VecDeque<std::io::Result<Vec<u8>>>);
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.pop_front() {
+                None => Ok(0),
+                Some(Ok(d)) => {
+                    buf[..d.len()].copy_from_slice(&d);
+                    Ok(d.len())
+                }
+                Some(Err(e)) => Err(e),
+            }
+        }
+    }
+
+    #[test]
+    fn drain_stops_at_would_block_eof_and_budget() {
+        let wb = || Err(std::io::Error::from(ErrorKind::WouldBlock));
+        let mut r = Script(VecDeque::from(vec![
+            Ok(b"ab".to_vec()),
+            Ok(b"c".to_vec()),
+            wb(),
+        ]));
+        let (mut buf, mut budget) = (Vec::new(), 100);
+        assert!(!drain(&mut r, &mut buf, &mut budget).unwrap());
+        assert_eq!(buf, b"abc");
+        assert_eq!(budget, 97);
+        // then the end
+        assert!(drain(&mut r, &mut buf, &mut budget).unwrap());
+        // a budget of 2 stops after the first read
+        let mut r = Script(VecDeque::from(vec![Ok(b"xy".to_vec()), Ok(b"z".to_vec())]));
+        let (mut buf, mut budget) = (Vec::new(), 2);
+        assert!(!drain(&mut r, &mut buf, &mut budget).unwrap());
+        assert_eq!(buf, b"xy");
+        // errors pass through
+        let mut r = Script(VecDeque::from(vec![Err(std::io::Error::other("boom"))]));
+        assert!(drain(&mut r, &mut Vec::new(), &mut 10).is_err());
+    }
+
+    fn lua_with_native() -> (Lua, Table) {
+        let lua = Lua::new();
+        let t = native(&lua).unwrap();
+        (lua, t)
+    }
+
+    #[test]
+    fn stat_and_bad_descriptors() {
+        let (lua, t) = lua_with_native();
+        lua.globals().set("n", t).unwrap();
+        let (mode, size, reg): (i64, i64, bool) =
+            lua.load("return n.stat('Cargo.toml')").eval().unwrap();
+        assert!(reg && size > 0 && mode & 0o400 != 0);
+        let (a, b): (Value, String) = lua.load("return n.stat('/no/such')").eval().unwrap();
+        assert!(a.is_nil());
+        assert_eq!(b, "No such file or directory");
+        let (_, _, reg): (i64, i64, bool) = lua.load("return n.stat('/tmp')").eval().unwrap();
+        assert!(!reg);
+        let (a, b): (Value, String) = lua.load("return n.session(-1)").eval().unwrap();
+        assert!(a.is_nil());
+        assert_eq!(b, "Bad file descriptor");
+    }
+
+    /// A peer that is not an SSH server: the handshake steps end in a library error (no panic),
+    /// and a freed session raises "session freed".
+    #[test]
+    fn handshake_against_garbage_then_free() {
+        let (lua, t) = lua_with_native();
+        let (a, mut b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        b.write_all(b"SSH-2.0-fake\r\n\0\0\0\x0c\x0agarbage!!!!!")
+            .unwrap();
+        drop(b);
+        lua.globals().set("n", t).unwrap();
+        lua.globals().set("fd", a.as_raw_fd()).unwrap();
+        let (ok, err): (Value, Value) = lua
+            .load(
+                "local s = n.session(fd)
+                 for _ = 1, 100 do
+                     local ok, err = s:handshake()
+                     if ok ~= false then
+                         s:free()
+                         assert(s:freed())
+                         assert(not pcall(s.channel, s))
+                         return ok, err
+                     end
+                 end",
+            )
+            .eval()
+            .unwrap();
+        assert!(ok.is_nil(), "handshake failed");
+        assert!(matches!(err, Value::String(ref s) if !s.as_bytes().is_empty()));
+        // the descriptor is still ours (never closed by the session)
+        assert!(rustix::io::fcntl_getfd(&a).is_ok());
+    }
 }
