@@ -56,7 +56,14 @@ local function wait(self, dirs, until_)
     local ok, err = self.io:wait(ev, left)
     self.waiting = false
     self.cond:broadcast()
-    if not ok then return nil, err end
+    if not ok then
+        -- kicked by another coroutine's step (see run): retry
+        if err == 'canceled' and self.kick and not self.closing then
+            self.kick = false
+            return true, true
+        end
+        return nil, err
+    end
     return true, true
 end
 
@@ -67,7 +74,16 @@ local function run(self, per_wait, deadline, step, ...)
     local waited, until_ = false, nil
     while true do
         if self.freed then return nil, 'canceled' end
+        -- Another coroutine waiting on the socket: when this step reads from the socket it may
+        -- take (and queue in libssh2) what that one waits for, and the socket would not wake it:
+        -- then it retries now.
+        local other = self.waiting and self.native:pending() > 0
         local a, b, c = step(self.native, ...)
+        if other then
+            self.kick = true
+            self.io:cancel()
+            self.cond:broadcast()
+        end
         if a == nil and self.closing then return nil, 'canceled' end
         if a ~= false then
             if a ~= nil and not waited then
@@ -82,7 +98,14 @@ local function run(self, per_wait, deadline, step, ...)
             return a, b, c
         end
         if b == 0 then
+            -- progress, call again at once (a few times in a row, then let the others run)
             until_ = nil
+            local n = self.burst + 1
+            if n > BURST and coroutine.isyieldable() then
+                n = 0
+                eco.sleep(0.001)
+            end
+            self.burst = n
         else
             if not until_ then
                 until_ = per_wait and now() + per_wait or deadline
@@ -346,6 +369,7 @@ function session:free()
     self.freed = true
     ns:free()
     -- coroutines still inside a method of this session return nil, "canceled"
+    self.kick = false
     self.io:cancel()
     self.cond:broadcast()
     self.sock:close()

@@ -179,11 +179,17 @@ impl NativeSession {
         Step::Done(())
     }
 
-    /// Frees every channel, then the session. A channel still waiting for the peer's close
-    /// would make libssh2's free return "would block" and leak; so the session goes blocking
-    /// with a 1 ms limit for these last calls (they end at once with a timeout instead).
-    fn free(&mut self) {
+    /// Frees every channel, then the session. `shut`: first shut the socket down (Lua's `free`,
+    /// which closes it next): libssh2 then sees the connection end at once, so freeing a channel
+    /// whose close the peer has not confirmed yet does not "would block" (libssh2 would keep the
+    /// channel and the session, leaked). The session also goes blocking with a 1 ms limit for
+    /// these last calls, for what is still pending.
+    fn free(&mut self, shut: bool) {
         if let Some(s) = &self.sess {
+            if shut {
+                let _ =
+                    rustix::net::shutdown(eco_abi::borrow_fd(self.fd), rustix::net::Shutdown::Both);
+            }
             s.set_timeout(1);
             s.set_blocking(true);
         }
@@ -194,7 +200,9 @@ impl NativeSession {
 
 impl Drop for NativeSession {
     fn drop(&mut self) {
-        self.free();
+        // Not shut down here: collected without Lua's `free`, the descriptor may be closed already
+        // (and its number reused).
+        self.free(false);
     }
 }
 
@@ -284,12 +292,16 @@ fn register_session(lua: &Lua) -> Result<()> {
         quickack(this.fd);
         Ok(())
     })?;
+    // pending() -> bytes waiting in the socket's receive queue
+    let pending = eco_util::method(lua, TNAME, |_, this: &S, ()| {
+        Ok(rustix::io::ioctl_fionread(eco_abi::borrow_fd(this.fd)).unwrap_or(0) as i64)
+    })?;
     let close_channels = eco_util::method_mut(lua, TNAME, |lua, this: &mut S, ()| {
         let st = this.close_channels();
         ret(lua, st, |()| vals(vec![Value::Boolean(true)]))
     })?;
     let free = eco_util::method_mut(lua, TNAME, |_, this: &mut S, ()| {
-        this.free();
+        this.free(true);
         Ok(())
     })?;
     let freed = eco_util::method(lua, TNAME, |_, this: &S, ()| Ok(this.sess.is_none()))?;
@@ -349,12 +361,29 @@ fn register_session(lua: &Lua) -> Result<()> {
         let (s, c) = this.chan(id)?;
         let mut budget = READ_STEP;
         let r = (|| {
-            if !c.out_eof {
-                c.out_eof = drain(&mut c.ch, &mut c.out, &mut budget)?;
-            }
-            if !c.err_eof {
-                let mut e = c.ch.stderr();
-                c.err_eof = drain(&mut e, &mut c.err, &mut budget)?;
+            // Reading one stream may queue packets of the other one (libssh2 reads the socket
+            // until it is empty, whatever channel or stream the packets are for), and the socket
+            // would not wake us for them: more passes read those (until a second pass that
+            // reads nothing).
+            let mut idle = 0;
+            loop {
+                let before = budget;
+                if !c.out_eof {
+                    c.out_eof = drain(&mut c.ch, &mut c.out, &mut budget)?;
+                }
+                if !c.err_eof {
+                    let mut e = c.ch.stderr();
+                    c.err_eof = drain(&mut e, &mut c.err, &mut budget)?;
+                }
+                if (c.out_eof && c.err_eof) || budget == 0 || c.ch.read_window().available == 0 {
+                    break;
+                }
+                if budget == before {
+                    idle += 1;
+                    if idle == 2 {
+                        break;
+                    }
+                }
             }
             Ok(())
         })();
@@ -441,6 +470,7 @@ fn register_session(lua: &Lua) -> Result<()> {
         r.add_field("close_channels", close_channels);
         r.add_field("cipher", cipher);
         r.add_field("quickack", quick_ack);
+        r.add_field("pending", pending);
         r.add_field("free", free);
         r.add_field("freed", freed);
         r.add_field("open_channels", open_channels);
