@@ -20,6 +20,7 @@ local EXEC_TIMEOUT = 30   -- exec output: overall
 local BURST = 20          -- productive steps in a row before a 1 ms sleep
 local CHUNK = 65536       -- SCP read/write chunk
 local SLICE = 0.05        -- a coroutine waiting behind another one's socket wait retries this often
+local POLL = 0.2          -- a socket wait retries the step at least this often
 
 -- Linux signal numbers of exec's exit signals (exitcode = 128 + number)
 local SIGNALS = {
@@ -53,9 +54,12 @@ local function wait(self, dirs, until_)
     -- the answer we wait for is acknowledged at once (else sshd's next write can stall 40 ms)
     if ev ~= WRITE then self.native:quickack() end
     self.waiting = true
-    local ok, err = self.io:wait(ev, left)
+    -- at most POLL seconds: then the step is tried again (a safety net, should libssh2 hold
+    -- something that the socket does not announce)
+    local ok, err = self.io:wait(ev, math.min(left, POLL))
     self.waiting = false
     self.cond:broadcast()
+    if not ok and err == 'timeout' and left > POLL then return true, false end
     if not ok then
         -- kicked by another coroutine's step (see run): retry
         if err == 'canceled' and self.kick and not self.closing then
