@@ -1,7 +1,8 @@
 //! `bench`: release builds, then bench/run.sh (the Lua benchmarks under both interpreters),
 //! bench/echo.sh (TCP echo against a native epoll server), bench/http.sh (HTTP hello world
-//! against nginx) and bench/mqtt.sh, each printing one `name value unit` line per figure
-//! (bench/ubus.lua calls through the test broker eco-ubusd-test, built here in release).
+//! against nginx), bench/mqtt.sh and bench/ssh.sh (eco.ssh against OpenSSH scp), each printing
+//! one `name value unit` line per figure (bench/ubus.lua calls through the test broker
+//! eco-ubusd-test, built here in release).
 
 use std::process::Command;
 
@@ -45,6 +46,12 @@ impl Ctx {
             scripts.push("bench/mqtt.sh");
         } else {
             eprintln!("xtask: mosquitto-clients not found, skipping bench/mqtt.sh");
+        }
+        // eco.ssh against OpenSSH's scp, both to an sshd the script starts (needs root).
+        if std::path::Path::new("/usr/sbin/sshd").exists() && find_in_path("scp").is_some() {
+            scripts.push("bench/ssh.sh");
+        } else {
+            eprintln!("xtask: sshd or scp not found, skipping bench/ssh.sh (apt-get install openssh-server openssh-client)");
         }
         for script in scripts {
             let mut e = Command::new("bash");

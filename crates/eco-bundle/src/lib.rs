@@ -32,6 +32,8 @@ pub use eco_sched;
 pub use eco_shared;
 #[cfg(feature = "eco-socket")]
 pub use eco_socket;
+#[cfg(feature = "eco-ssh")]
+pub use eco_ssh;
 #[cfg(feature = "eco-ssl")]
 pub use eco_ssl;
 #[cfg(feature = "eco-sync")]

@@ -61,6 +61,8 @@ pub fn preload_all(lua: &Lua) -> Result<()> {
     add(lua, &preload, "eco.shared", eco_shared::open)?;
     #[cfg(feature = "eco-ssl")]
     add(lua, &preload, "eco.ssl", eco_ssl::open)?;
+    #[cfg(feature = "eco-ssh")]
+    add(lua, &preload, "eco.ssh", eco_ssh::open)?;
     #[cfg(feature = "eco-dns")]
     add(lua, &preload, "eco.dns", eco_dns::open)?;
     #[cfg(feature = "eco-http")]
