@@ -49,7 +49,7 @@ install_pkg() {
     local d
     for d in $(field "$control" Depends | tr ',' ' '); do
         case $d in
-            libc|liblua5.4|libopenssl3|libssh2) ;;                 # the system's
+            libc|liblua5.4|libopenssl3|libssh2|libuci) ;;                 # the system's
             lua-eco-bundle)
                 [ -e "$root/.installed/$d" ] || install_pkg "$dir" lua-eco "$root"
                 [ -e "$root/.installed/$d" ] || fail "$name needs lua-eco-bundle, which lua-eco does not provide" ;;
