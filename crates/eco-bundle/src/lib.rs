@@ -21,12 +21,12 @@ pub use eco_http;
 pub use eco_log;
 #[cfg(feature = "eco-mqtt")]
 pub use eco_mqtt;
-#[cfg(feature = "eco-packet")]
-pub use eco_packet;
 #[cfg(feature = "eco-netlink")]
 pub use eco_netlink;
 #[cfg(feature = "eco-nl80211")]
 pub use eco_nl80211;
+#[cfg(feature = "eco-packet")]
+pub use eco_packet;
 pub use eco_sched;
 #[cfg(feature = "eco-shared")]
 pub use eco_shared;
