@@ -165,6 +165,14 @@ fn flag_field<'a>(t: &'a mut libc::termios, kind: &[u8]) -> Option<&'a mut libc:
     }
 }
 
+/// [`flag_field`] for a method's argument 2: an unknown kind is `invalid type`.
+fn flag_arg<'a>(
+    t: &'a mut libc::termios,
+    kind: &mlua::LuaString,
+) -> Result<&'a mut libc::tcflag_t> {
+    flag_field(t, &kind.as_bytes()).ok_or_else(|| arg_error(2, "invalid type"))
+}
+
 /// Which of the speeds `set_*speed` changes.
 #[derive(Clone, Copy)]
 enum Which {
@@ -208,8 +216,7 @@ fn register_attr(lua: &Lua) -> Result<()> {
         lua,
         ATTR_NAME,
         |_, a: &mut Attr, (kind, mask): (mlua::LuaString, i64)| {
-            let f = flag_field(&mut a.0, &kind.as_bytes())
-                .ok_or_else(|| arg_error(2, "invalid type"))?;
+            let f = flag_arg(&mut a.0, &kind)?;
             *f |= mask as libc::tcflag_t;
             Ok(())
         },
@@ -218,16 +225,14 @@ fn register_attr(lua: &Lua) -> Result<()> {
         lua,
         ATTR_NAME,
         |_, a: &mut Attr, (kind, mask): (mlua::LuaString, i64)| {
-            let f = flag_field(&mut a.0, &kind.as_bytes())
-                .ok_or_else(|| arg_error(2, "invalid type"))?;
+            let f = flag_arg(&mut a.0, &kind)?;
             *f &= !(mask as libc::tcflag_t);
             Ok(())
         },
     )?;
     let get_flag =
         eco_util::method_mut(lua, ATTR_NAME, |_, a: &mut Attr, kind: mlua::LuaString| {
-            let f = flag_field(&mut a.0, &kind.as_bytes())
-                .ok_or_else(|| arg_error(2, "invalid type"))?;
+            let f = flag_arg(&mut a.0, &kind)?;
             Ok(*f as i64)
         })?;
     let set_cc = eco_util::method_mut(
